@@ -1,0 +1,69 @@
+// Database: vaxbot's one SQLite file, its schema, and the statements the writer runs.
+//
+// store/ is the only module that touches SQLite. A Database is one connection:
+// open() applies the pragmas (WAL; synchronous FULL unless told otherwise),
+// creates or migrates the schema (PRAGMA user_version), and prepares the
+// statements it will reuse. Not thread-safe: the writer thread owns the
+// read-write connection; readers (health checks, metrics, admin pages) open
+// their own read-only Database, which WAL lets them use while the writer writes.
+//
+// Every method that can fail returns a Result; SQLite exceptions never escape.
+// Methods named record_* and prune_* must run inside a transaction begun with
+// begin() on the writer's connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/event.h"
+#include "core/result.h"
+
+namespace vaxbot::store {
+
+enum class Synchronous { kFull, kNormal };
+
+struct DatabaseOptions {
+  std::string path = "vaxbot.db";
+  Synchronous synchronous = Synchronous::kFull;
+  bool read_only = false;
+  int busy_timeout_ms = 5000;
+  // For fault tests: cap the file at this many pages so writes fail with
+  // "database or disk is full". 0 = no cap.
+  std::int64_t max_page_count = 0;
+};
+
+// What became of one event offered to the store.
+enum class Recorded { kNew, kDuplicate };
+
+class Database {
+ public:
+  static core::Result<std::unique_ptr<Database>> open(const DatabaseOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Transactions on this connection. commit()/rollback() end the one begin() started.
+  core::Status begin();
+  core::Status commit();
+  void rollback();  // never fails; safe when no transaction is open
+
+  // Records an event: a message once per message id, a status once per
+  // (message id, state), an unusable part always. received_at: Unix ms.
+  core::Result<Recorded> record(const core::Event& event, std::int64_t received_at_ms);
+
+  // Deletes up to `limit` de-duplication rows received before cutoff_ms; returns how many.
+  core::Result<int> prune_inbox(std::int64_t cutoff_ms, int limit);
+
+  // A cheap query that proves the file is readable.
+  core::Status ping();
+
+  int schema_version() const;
+
+ private:
+  struct Impl;
+  explicit Database(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vaxbot::store

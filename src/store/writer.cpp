@@ -1,0 +1,233 @@
+#include "store/writer.h"
+
+#include <future>
+
+#include "core/log.h"
+
+namespace vaxbot::store {
+
+using core::ErrorCode;
+
+struct Writer::Job {
+  std::vector<core::Event> events;
+  std::promise<core::Result<Receipt>> done;
+};
+
+namespace {
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr std::int64_t kStuckAfterMs = 30 * 1000;
+
+}  // namespace
+
+Writer::Writer(std::unique_ptr<Database> db, const core::Clock& clock, core::Registry& metrics,
+               WriterOptions options, EventHook hook)
+    : db_(std::move(db)),
+      clock_(clock),
+      options_(options),
+      hook_(std::move(hook)),
+      batch_events_(metrics.histogram("vaxbot_commit_batch_events", "Events per committed transaction",
+                                      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096})),
+      commit_seconds_(metrics.histogram(
+          "vaxbot_commit_seconds", "Time to record and commit one batch",
+          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1})),
+      stored_new_(metrics.counter("vaxbot_events_stored_total", "Events committed", "result=\"new\"")),
+      stored_duplicate_(metrics.counter("vaxbot_events_stored_total", "Events committed",
+                                        "result=\"duplicate\"")),
+      commit_failures_(metrics.counter("vaxbot_commit_failures_total", "Transactions that failed")),
+      overloaded_(metrics.counter("vaxbot_queue_rejections_total",
+                                  "Submissions refused because the queue was full")),
+      pruned_(metrics.counter("vaxbot_inbox_pruned_total", "De-duplication rows past retention")) {
+  metrics.gauge("vaxbot_queue_depth", "Events queued or being committed",
+                [this] { return static_cast<double>(pending_events()); });
+  last_progress_ms_ = steady_ms();
+  last_prune_ms_ = steady_ms();
+  thread_ = std::thread([this] { run(); });
+}
+
+Writer::~Writer() { stop(); }
+
+void Writer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::size_t Writer::pending_events() const {
+  std::lock_guard lock(mutex_);
+  return pending_;
+}
+
+bool Writer::healthy() const {
+  std::lock_guard lock(mutex_);
+  if (stopping_ || !last_commit_ok_) return false;
+  return pending_ == 0 || steady_ms() - last_progress_ms_ < kStuckAfterMs;
+}
+
+core::Result<Receipt> Writer::submit(std::vector<core::Event> events,
+                                     std::chrono::milliseconds timeout) {
+  if (events.empty()) return Receipt{};
+  auto job = std::make_shared<Job>();
+  const std::size_t n = events.size();
+  job->events = std::move(events);
+  auto done = job->done.get_future();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return core::make_error(ErrorCode::kUnavailable, "shutting down");
+    // One submission larger than the whole queue is still taken when the queue is empty.
+    if (pending_ > 0 && pending_ + n > options_.queue_capacity) {
+      overloaded_.inc();
+      return core::make_error(ErrorCode::kOverloaded, "ingest queue full");
+    }
+    pending_ += n;
+    queue_.push_back(job);
+  }
+  wake_.notify_one();
+  if (done.wait_for(timeout) != std::future_status::ready) {
+    return core::make_error(ErrorCode::kUnavailable, "timed out waiting for the commit");
+  }
+  return done.get();
+}
+
+void Writer::run() {
+  auto log = core::logger("store");
+  std::vector<std::shared_ptr<Job>> batch;
+  for (;;) {
+    std::size_t events = 0;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(options_.prune_interval_ms),
+                     [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty() && stopping_) break;
+      while (!queue_.empty() &&
+             (batch.empty() || events + queue_.front()->events.size() <= options_.max_batch)) {
+        events += queue_.front()->events.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (!batch.empty()) {
+      commit_batch(batch);
+      batch.clear();
+      std::lock_guard lock(mutex_);
+      pending_ -= events;
+    }
+    last_progress_ms_ = steady_ms();
+    maybe_prune();
+  }
+  log->info("writer stopped; queue drained");
+}
+
+core::Status Writer::apply(std::vector<std::shared_ptr<Job>>& jobs,
+                           std::vector<Receipt>& receipts) {
+  receipts.assign(jobs.size(), Receipt{});
+  if (auto st = db_->begin(); !st.ok()) return st;
+  const std::int64_t now = clock_.now_ms();
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    for (const core::Event& event : jobs[j]->events) {
+      auto recorded = db_->record(event, now);
+      if (!recorded.ok()) {
+        db_->rollback();
+        return recorded.error();
+      }
+      if (*recorded == Recorded::kDuplicate) {
+        ++receipts[j].duplicates;
+        continue;
+      }
+      ++receipts[j].new_events;
+      if (hook_) {
+        if (auto st = hook_(*db_, event); !st.ok()) {
+          db_->rollback();
+          return st;
+        }
+      }
+    }
+  }
+  if (auto st = db_->commit(); !st.ok()) {
+    db_->rollback();
+    return st;
+  }
+  return core::ok_status();
+}
+
+void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {
+  auto log = core::logger("store");
+  std::lock_guard db_lock(db_mutex_);
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<Receipt> receipts;
+  core::Status st = apply(batch, receipts);
+  if (st.ok()) {
+    std::size_t events = 0;
+    for (std::size_t j = 0; j < batch.size(); ++j) {
+      events += batch[j]->events.size();
+      stored_new_.inc(receipts[j].new_events);
+      stored_duplicate_.inc(receipts[j].duplicates);
+      batch[j]->done.set_value(receipts[j]);
+    }
+    batch_events_.observe(static_cast<double>(events));
+    commit_seconds_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    last_commit_ok_ = true;
+    return;
+  }
+  commit_failures_.inc();
+  log->error("commit of {} submission(s) failed: {}", batch.size(), st.error().message);
+  if (batch.size() == 1) {
+    last_commit_ok_ = false;
+    batch[0]->done.set_value(st.error());
+    return;
+  }
+  // Retry each submission alone so one bad submission cannot fail the others.
+  bool any_ok = false;
+  for (auto& job : batch) {
+    std::vector<std::shared_ptr<Job>> one{job};
+    core::Status alone = apply(one, receipts);
+    if (alone.ok()) {
+      any_ok = true;
+      stored_new_.inc(receipts[0].new_events);
+      stored_duplicate_.inc(receipts[0].duplicates);
+      batch_events_.observe(static_cast<double>(job->events.size()));
+      job->done.set_value(receipts[0]);
+    } else {
+      commit_failures_.inc();
+      job->done.set_value(alone.error());
+    }
+  }
+  last_commit_ok_ = any_ok;
+}
+
+void Writer::maybe_prune() {
+  if (steady_ms() - last_prune_ms_ < options_.prune_interval_ms) return;
+  last_prune_ms_ = steady_ms();
+  if (auto r = prune_now(); !r.ok()) {
+    core::logger("store")->warn("pruning old de-duplication ids failed: {}", r.error().message);
+  }
+}
+
+core::Result<int> Writer::prune_now() {
+  std::lock_guard db_lock(db_mutex_);
+  const std::int64_t cutoff = clock_.now_ms() - options_.retention_ms;
+  if (auto st = db_->begin(); !st.ok()) return st.error();
+  auto deleted = db_->prune_inbox(cutoff, options_.prune_limit);
+  if (!deleted.ok()) {
+    db_->rollback();
+    return deleted.error();
+  }
+  if (auto st = db_->commit(); !st.ok()) {
+    db_->rollback();
+    return st.error();
+  }
+  pruned_.inc(static_cast<std::uint64_t>(*deleted));
+  if (*deleted > 0) core::logger("store")->info("pruned {} de-duplication ids", *deleted);
+  return *deleted;
+}
+
+}  // namespace vaxbot::store
