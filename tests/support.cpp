@@ -1,0 +1,188 @@
+#include "support.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace vaxbot::test {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "vaxbot-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::filesystem::path fixture_dir(const std::string& relative) {
+  return std::filesystem::path(VAXBOT_SOURCE_DIR) / "tests" / "fixtures" / relative;
+}
+
+std::string fixture(const std::string& relative) { return read_file(fixture_dir(relative)); }
+
+std::string text_webhook(const std::vector<std::string>& ids, const std::string& from,
+                         const std::string& body) {
+  nlohmann::json messages = nlohmann::json::array();
+  for (const auto& id : ids) {
+    messages.push_back({{"from", from},
+                        {"id", id},
+                        {"timestamp", "1767852000"},
+                        {"type", "text"},
+                        {"text", {{"body", body}}}});
+  }
+  nlohmann::json value = {
+      {"messaging_product", "whatsapp"},
+      {"metadata", {{"display_phone_number", "918000000100"}, {"phone_number_id", "109876543210987"}}},
+      {"contacts", {{{"profile", {{"name", "Test Resident"}}}, {"wa_id", from}}}},
+      {"messages", messages}};
+  nlohmann::json root = {
+      {"object", "whatsapp_business_account"},
+      {"entry", {{{"id", "210987654321098"}, {"changes", {{{"value", value}, {"field", "messages"}}}}}}}};
+  return root.dump();
+}
+
+std::int64_t count(const std::string& db_path, const std::string& sql) {
+  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  return db.execAndGet(sql).getInt64();
+}
+
+RunningServer::RunningServer(const std::string& db_path, ServerSetup setup,
+                             const core::Clock* clock) {
+  setup.database.path = db_path;
+  auto db = store::Database::open(setup.database);
+  if (!db.ok()) throw std::runtime_error(db.error().message);
+  store::DatabaseOptions reader_options = setup.database;
+  reader_options.read_only = true;
+  auto reader = store::Database::open(reader_options);
+  if (!reader.ok()) throw std::runtime_error(reader.error().message);
+  reader_ = std::move(*reader);
+  writer_ = std::make_unique<store::Writer>(std::move(*db), clock ? *clock : system_clock_,
+                                            metrics_, setup.writer);
+  setup.server.host = "127.0.0.1";
+  setup.server.port = 0;
+  if (setup.server.verify_token.empty()) setup.server.verify_token = "test-verify-token";
+  server_ = std::make_unique<http::Server>(setup.server, verifier_, *writer_, metrics_, [this] {
+    std::lock_guard lock(reader_mutex_);
+    return reader_->ping();
+  });
+  auto port = server_->bind();
+  if (!port.ok()) throw std::runtime_error(port.error().message);
+  port_ = *port;
+  // The socket is bound and listening: connections queue until run() accepts them.
+  thread_ = std::thread([this] { server_->run(); });
+}
+
+RunningServer::~RunningServer() {
+  server_->stop();
+  thread_.join();
+  writer_->stop();
+}
+
+std::unique_ptr<httplib::Client> RunningServer::client() const {
+  auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  c->set_tcp_nodelay(true);
+  c->set_keep_alive(true);
+  c->set_read_timeout(30, 0);
+  c->set_connection_timeout(10, 0);
+  return c;
+}
+
+httplib::Result RunningServer::post(const std::string& body) const {
+  return post_with_signature(body, verifier_.sign(body));
+}
+
+httplib::Result RunningServer::post_with_signature(const std::string& body,
+                                                   const std::string& header) const {
+  httplib::Headers headers;
+  if (!header.empty()) headers.emplace("X-Hub-Signature-256", header);
+  return client()->Post("/webhook", headers, body, "application/json");
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& args,
+                           const std::vector<std::string>& env, bool expect_listen) {
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+  char err_template[] = "/tmp/vaxbot-child-stderr-XXXXXX";
+  int err_fd = mkstemp(err_template);
+  stderr_path_ = err_template;
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    close(out[0]);
+    std::vector<std::string> all = {VAXBOT_BINARY};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // A minimal environment: nothing leaks in from the developer's shell.
+    std::vector<std::string> envs = env;
+    envs.push_back("PATH=/usr/bin:/bin");
+    std::vector<char*> envp;
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(err_fd);
+  if (expect_listen) {
+    // Blocks until the child prints its listening line (or exits).
+    out_ = fdopen(out[0], "r");
+    FILE* f = out_;
+    char line[256];
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+      std::string s(line);
+      auto pos = s.rfind(':');
+      if (s.rfind("listening on http://", 0) == 0 && pos != std::string::npos) {
+        port_ = std::stoi(s.substr(pos + 1));
+        break;
+      }
+    }
+    if (port_ == 0) throw std::runtime_error("child exited before listening: " + stderr_text());
+  } else {
+    close(out[0]);
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (!reaped_) {
+    ::kill(pid_, SIGKILL);
+    wait();
+  }
+  if (out_ != nullptr) std::fclose(out_);
+  std::remove(stderr_path_.c_str());
+}
+
+void ChildProcess::kill(int signal) { ::kill(pid_, signal); }
+
+int ChildProcess::wait() {
+  if (!reaped_) {
+    waitpid(pid_, &status_, 0);
+    reaped_ = true;
+  }
+  if (WIFEXITED(status_)) return WEXITSTATUS(status_);
+  return 128 + WTERMSIG(status_);
+}
+
+std::string ChildProcess::stderr_text() const { return read_file(stderr_path_); }
+
+}  // namespace vaxbot::test
