@@ -66,6 +66,11 @@ std::size_t Writer::pending_events() const {
   return pending_;
 }
 
+bool Writer::accepting() const {
+  std::lock_guard lock(mutex_);
+  return !stopping_;
+}
+
 bool Writer::healthy() const {
   std::lock_guard lock(mutex_);
   if (stopping_ || !last_commit_ok_) return false;

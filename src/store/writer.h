@@ -73,6 +73,7 @@ class Writer {
   void stop();
 
   std::size_t pending_events() const;
+  bool accepting() const;  // false once stop() has begun
   // The writer thread runs, the last commit succeeded, and it is not stuck.
   bool healthy() const;
 

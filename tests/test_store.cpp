@@ -1,0 +1,276 @@
+// store/: schema, de-duplication, retention, and the group-commit writer under faults.
+#include <doctest/doctest.h>
+
+#include <condition_variable>
+#include <future>
+
+#include "support.h"
+
+using namespace vaxbot;
+using namespace std::chrono_literals;
+
+namespace {
+
+core::InboundMessage text(const std::string& id, const std::string& body = "Hi") {
+  core::InboundMessage m;
+  m.id = id;
+  m.from = "919800000001";
+  m.kind = core::MessageKind::kText;
+  m.text = body;
+  return m;
+}
+
+std::unique_ptr<store::Database> open_db(const std::string& path, std::int64_t max_pages = 0) {
+  store::DatabaseOptions o;
+  o.path = path;
+  o.max_page_count = max_pages;
+  auto db = store::Database::open(o);
+  REQUIRE_MESSAGE(db.ok(), (db.ok() ? "" : db.error().message));
+  return std::move(*db);
+}
+
+// Blocks the writer thread inside its transaction until open() is called: lets a
+// test line up submissions behind it deterministically.
+class Gate {
+ public:
+  void wait() {
+    std::unique_lock lock(m_);
+    cv_.wait(lock, [this] { return open_; });
+  }
+  void open() {
+    {
+      std::lock_guard lock(m_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+void wait_until(const std::function<bool()>& condition) {
+  while (!condition()) std::this_thread::yield();
+}
+
+}  // namespace
+
+TEST_SUITE("store database") {
+  TEST_CASE("creates the schema once and refuses a newer one") {
+    test::TempDir dir;
+    const std::string path = dir.file("v.db");
+    CHECK(open_db(path)->schema_version() == 1);
+    CHECK(open_db(path)->schema_version() == 1);  // reopening migrates nothing
+    CHECK(test::count(path, "PRAGMA journal_mode") == 0);  // text 'wal' reads as 0
+    {
+      SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+      CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
+      raw.exec("PRAGMA user_version = 99");
+    }
+    store::DatabaseOptions o;
+    o.path = path;
+    auto newer = store::Database::open(o);
+    REQUIRE_FALSE(newer.ok());
+    CHECK(newer.error().message.find("newer") != std::string::npos);
+  }
+
+  TEST_CASE("an unopenable path is an error, not an exception") {
+    store::DatabaseOptions o;
+    o.path = "/nonexistent-dir/vaxbot.db";
+    auto db = store::Database::open(o);
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.error().code == core::ErrorCode::kUnavailable);
+  }
+
+  TEST_CASE("messages once per id, statuses once per id and state, unusable always") {
+    test::TempDir dir;
+    auto db = open_db(dir.file("d.db"));
+    REQUIRE(db->begin().ok());
+    CHECK(*db->record(text("wamid.A"), 1) == store::Recorded::kNew);
+    CHECK(*db->record(text("wamid.A", "different body"), 2) == store::Recorded::kDuplicate);
+    core::StatusUpdate s;
+    s.message_id = "wamid.OUT";
+    s.state = core::DeliveryState::kDelivered;
+    CHECK(*db->record(s, 3) == store::Recorded::kNew);
+    CHECK(*db->record(s, 4) == store::Recorded::kDuplicate);
+    s.state = core::DeliveryState::kRead;
+    CHECK(*db->record(s, 5) == store::Recorded::kNew);
+    core::Unusable u{"entry[0]", "bad", ""};
+    CHECK(*db->record(u, 6) == store::Recorded::kNew);
+    CHECK(*db->record(u, 7) == store::Recorded::kNew);
+    REQUIRE(db->commit().ok());
+    CHECK(test::count(dir.file("d.db"), "SELECT count(*) FROM inbox") == 1);
+    CHECK(test::count(dir.file("d.db"), "SELECT count(*) FROM inbox WHERE text = 'Hi'") == 1);
+    CHECK(test::count(dir.file("d.db"), "SELECT count(*) FROM statuses") == 2);
+    CHECK(test::count(dir.file("d.db"), "SELECT count(*) FROM unusable") == 2);
+  }
+}
+
+TEST_SUITE("store writer") {
+  TEST_CASE("commits a submission and reports new and duplicate events") {
+    test::TempDir dir;
+    core::Registry metrics;
+    core::SystemClock clock;
+    store::Writer writer(open_db(dir.file("w.db")), clock, metrics);
+    auto first = writer.submit({text("wamid.1"), text("wamid.2"), text("wamid.1")}, 10s);
+    REQUIRE(first.ok());
+    CHECK(first->new_events == 2);
+    CHECK(first->duplicates == 1);
+    auto again = writer.submit({text("wamid.2")}, 10s);
+    REQUIRE(again.ok());
+    CHECK(again->new_events == 0);
+    CHECK(again->duplicates == 1);
+    CHECK(writer.submit({}, 10s).ok());
+    CHECK(test::count(dir.file("w.db"), "SELECT count(*) FROM inbox") == 2);
+    CHECK(writer.healthy());
+  }
+
+  TEST_CASE("keeps de-duplication ids for the retention period, then prunes them") {
+    test::TempDir dir;
+    core::Registry metrics;
+    const std::int64_t t0 = 1'767'852'000'000;
+    core::ManualClock clock(t0);
+    store::WriterOptions options;  // 8 days
+    store::Writer writer(open_db(dir.file("p.db")), clock, metrics, options);
+    REQUIRE(writer.submit({text("wamid.OLD")}, 10s).ok());
+    clock.advance_ms(options.retention_ms - 1);
+    REQUIRE(writer.submit({text("wamid.NEW")}, 10s).ok());
+    CHECK(*writer.prune_now() == 0);
+    // Meta re-delivers for 7 days: a re-delivery within retention is still a duplicate.
+    CHECK(writer.submit({text("wamid.OLD")}, 10s)->duplicates == 1);
+    clock.advance_ms(2);
+    CHECK(*writer.prune_now() == 1);
+    CHECK(test::count(dir.file("p.db"), "SELECT count(*) FROM inbox WHERE message_id='wamid.OLD'") == 0);
+    CHECK(test::count(dir.file("p.db"), "SELECT count(*) FROM inbox WHERE message_id='wamid.NEW'") == 1);
+  }
+
+  TEST_CASE("a full queue refuses at once; the queued work still commits") {
+    test::TempDir dir;
+    core::Registry metrics;
+    core::SystemClock clock;
+    Gate gate;
+    store::WriterOptions options;
+    options.queue_capacity = 2;
+    store::Writer writer(open_db(dir.file("q.db")), clock, metrics, options,
+                         [&](store::Database&, const core::Event& e) {
+                           if (std::get<core::InboundMessage>(e).id == "wamid.GATE") gate.wait();
+                           return core::ok_status();
+                         });
+    auto gated = std::async(std::launch::async, [&] { return writer.submit({text("wamid.GATE")}, 60s); });
+    auto second = std::async(std::launch::async, [&] { return writer.submit({text("wamid.Q2")}, 60s); });
+    wait_until([&] { return writer.pending_events() == 2; });
+    auto refused = writer.submit({text("wamid.Q3")}, 60s);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == core::ErrorCode::kOverloaded);
+    gate.open();
+    CHECK(gated.get().ok());
+    CHECK(second.get().ok());
+    CHECK(writer.submit({text("wamid.Q3")}, 60s).ok());  // room again
+    CHECK(test::count(dir.file("q.db"), "SELECT count(*) FROM inbox") == 3);
+    CHECK(metrics.render().find("vaxbot_queue_rejections_total 1") != std::string::npos);
+  }
+
+  TEST_CASE("a failing submission in a batch fails alone; the others commit") {
+    test::TempDir dir;
+    core::Registry metrics;
+    core::SystemClock clock;
+    Gate gate;
+    store::Writer writer(open_db(dir.file("b.db")), clock, metrics, {},
+                         [&](store::Database&, const core::Event& e) {
+                           const std::string& id = std::get<core::InboundMessage>(e).id;
+                           if (id == "wamid.GATE") gate.wait();
+                           if (id == "wamid.POISON") {
+                             return core::Status(core::make_error(core::ErrorCode::kInternal, "poison"));
+                           }
+                           return core::ok_status();
+                         });
+    auto gated = std::async(std::launch::async, [&] { return writer.submit({text("wamid.GATE")}, 60s); });
+    wait_until([&] { return writer.pending_events() == 1; });
+    auto poison = std::async(std::launch::async,
+                             [&] { return writer.submit({text("wamid.GOOD1"), text("wamid.POISON")}, 60s); });
+    auto good = std::async(std::launch::async, [&] { return writer.submit({text("wamid.GOOD2")}, 60s); });
+    wait_until([&] { return writer.pending_events() == 4; });
+    gate.open();  // the next batch holds both submissions
+    CHECK(gated.get().ok());
+    auto p = poison.get();
+    REQUIRE_FALSE(p.ok());
+    CHECK(p.error().message == "poison");
+    CHECK(good.get().ok());
+    const std::string db = dir.file("b.db");
+    CHECK(test::count(db, "SELECT count(*) FROM inbox WHERE message_id='wamid.GOOD2'") == 1);
+    // Nothing of the failed submission is kept, not even its good message.
+    CHECK(test::count(db, "SELECT count(*) FROM inbox WHERE message_id IN ('wamid.GOOD1','wamid.POISON')") == 0);
+    CHECK(metrics.render().find("vaxbot_commit_failures_total 2") != std::string::npos);
+  }
+
+  TEST_CASE("a full disk answers unavailable, is reported unhealthy, and loses nothing committed") {
+    test::TempDir dir;
+    core::Registry metrics;
+    core::SystemClock clock;
+    const std::string path = dir.file("full.db");
+    open_db(path);  // create the schema first
+    const std::int64_t pages = test::count(path, "PRAGMA page_count");
+    store::Writer writer(open_db(path, pages + 8), clock, metrics);
+    const std::string big(3000, 'x');
+    std::vector<std::string> committed;
+    core::Error failure;
+    for (int i = 0; i < 100; ++i) {
+      const std::string id = "wamid.FULL" + std::to_string(i);
+      auto r = writer.submit({text(id, big)}, 10s);
+      if (!r.ok()) {
+        failure = r.error();
+        break;
+      }
+      committed.push_back(id);
+    }
+    CHECK(failure.code == core::ErrorCode::kUnavailable);
+    CHECK(failure.message.find("full") != std::string::npos);
+    CHECK_FALSE(writer.healthy());
+    CHECK_FALSE(committed.empty());
+    CHECK(test::count(path, "SELECT count(*) FROM inbox") == static_cast<std::int64_t>(committed.size()));
+  }
+
+  TEST_CASE("another connection holding the write lock delays, then the commit goes through") {
+    test::TempDir dir;
+    core::Registry metrics;
+    core::SystemClock clock;
+    const std::string path = dir.file("lock.db");
+    store::Writer writer(open_db(path), clock, metrics);
+    SQLite::Database other(path, SQLite::OPEN_READWRITE);
+    other.exec("BEGIN IMMEDIATE");
+    auto blocked = std::async(std::launch::async, [&] { return writer.submit({text("wamid.L")}, 60s); });
+    wait_until([&] { return writer.pending_events() == 1; });
+    other.exec("COMMIT");
+    CHECK(blocked.get().ok());
+    CHECK(test::count(path, "SELECT count(*) FROM inbox") == 1);
+  }
+
+  TEST_CASE("stop() refuses new work but commits what is queued") {
+    test::TempDir dir;
+    core::Registry metrics;
+    core::SystemClock clock;
+    Gate gate;
+    auto writer = std::make_unique<store::Writer>(
+        open_db(dir.file("s.db")), clock, metrics, store::WriterOptions{},
+        [&](store::Database&, const core::Event& e) {
+          if (std::get<core::InboundMessage>(e).id == "wamid.GATE") gate.wait();
+          return core::ok_status();
+        });
+    auto gated = std::async(std::launch::async, [&] { return writer->submit({text("wamid.GATE")}, 60s); });
+    wait_until([&] { return writer->pending_events() == 1; });
+    auto queued = std::async(std::launch::async, [&] { return writer->submit({text("wamid.QUEUED")}, 60s); });
+    wait_until([&] { return writer->pending_events() == 2; });
+    auto stopping = std::async(std::launch::async, [&] { writer->stop(); });
+    wait_until([&] { return !writer->accepting(); });
+    auto late = writer->submit({text("wamid.LATE")}, 60s);
+    REQUIRE_FALSE(late.ok());
+    CHECK(late.error().message == "shutting down");
+    gate.open();
+    stopping.get();
+    CHECK(gated.get().ok());
+    CHECK(queued.get().ok());
+    CHECK(test::count(dir.file("s.db"), "SELECT count(*) FROM inbox") == 2);
+  }
+}
