@@ -123,9 +123,13 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args,
   char err_template[] = "/tmp/vaxbot-child-stderr-XXXXXX";
   int err_fd = mkstemp(err_template);
   stderr_path_ = err_template;
+  char out_template[] = "/tmp/vaxbot-child-stdout-XXXXXX";
+  int out_file = mkstemp(out_template);
+  stdout_path_ = out_template;
   pid_ = fork();
   if (pid_ == 0) {
-    dup2(out[1], STDOUT_FILENO);
+    // stdout goes to the pipe when the parent waits for the listening line, to a file otherwise.
+    dup2(expect_listen ? out[1] : out_file, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
     close(out[0]);
     std::vector<std::string> all = {VAXBOT_BINARY};
@@ -144,6 +148,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args,
   }
   close(out[1]);
   close(err_fd);
+  close(out_file);
   if (expect_listen) {
     // Blocks until the child prints its listening line (or exits).
     out_ = fdopen(out[0], "r");
@@ -170,6 +175,7 @@ ChildProcess::~ChildProcess() {
   }
   if (out_ != nullptr) std::fclose(out_);
   std::remove(stderr_path_.c_str());
+  std::remove(stdout_path_.c_str());
 }
 
 void ChildProcess::kill(int signal) { ::kill(pid_, signal); }
@@ -184,5 +190,6 @@ int ChildProcess::wait() {
 }
 
 std::string ChildProcess::stderr_text() const { return read_file(stderr_path_); }
+std::string ChildProcess::stdout_text() const { return read_file(stdout_path_); }
 
 }  // namespace vaxbot::test

@@ -97,11 +97,13 @@ class ChildProcess {
   int wait();
   // Everything the child wrote to stderr (after wait()).
   std::string stderr_text() const;
+  // What it wrote to stdout, when not started with expect_listen (after wait()).
+  std::string stdout_text() const;
 
  private:
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string stderr_path_;
+  std::string stderr_path_, stdout_path_;
   FILE* out_ = nullptr;  // the child's stdout
   bool reaped_ = false;
   int status_ = 0;

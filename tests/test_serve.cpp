@@ -1,0 +1,138 @@
+// cli/ serve: the real binary as a child process — configuration refusals,
+// an orderly SIGTERM, and a SIGKILL in the middle of a stream of webhooks.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
+#include "support.h"
+
+using namespace vaxbot;
+
+namespace {
+
+std::vector<std::string> secret_env() {
+  return {std::string("WHATSAPP_APP_SECRET=") + test::kFixtureSecret};
+}
+
+httplib::Result post_signed(httplib::Client& client, const std::string& body,
+                            const std::string& secret = test::kFixtureSecret) {
+  whatsapp::SignatureVerifier verifier(secret);
+  return client.Post("/webhook", {{"X-Hub-Signature-256", verifier.sign(body)}}, body,
+                     "application/json");
+}
+
+}  // namespace
+
+TEST_SUITE("cli serve") {
+  TEST_CASE("refuses to start without WHATSAPP_APP_SECRET and says what to set") {
+    test::TempDir dir;
+    test::ChildProcess child({"serve", "--port", "0", "--db", dir.file("x.db")}, {}, false);
+    CHECK(child.wait() == 1);
+    CHECK(child.stderr_text().find("WHATSAPP_APP_SECRET") != std::string::npos);
+    CHECK(child.stderr_text().find("--dev-mode") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.file("x.db")));
+  }
+
+  TEST_CASE("bad flags are usage errors") {
+    for (std::vector<std::string> args : {std::vector<std::string>{"serve", "--port", "70000"},
+                                          {"serve", "--bogus"},
+                                          {"serve", "--synchronous", "off"},
+                                          {"serve", "--port"},
+                                          {"no-such-command"}}) {
+      test::ChildProcess child(args, secret_env(), false);
+      CHECK_MESSAGE(child.wait() == 2, args.back());
+    }
+    test::ChildProcess help({"serve", "--help"}, {}, false);
+    CHECK(help.wait() == 0);
+    CHECK(help.stdout_text().find("--synchronous") != std::string::npos);
+    test::ChildProcess version({"--version"}, {}, false);
+    CHECK(version.wait() == 0);
+    CHECK(version.stdout_text().rfind("vaxbot ", 0) == 0);
+  }
+
+  TEST_CASE("development mode runs without a secret and stops cleanly on SIGTERM") {
+    test::TempDir dir;
+    test::ChildProcess child({"serve", "--dev-mode", "--port", "0", "--db", dir.file("dev.db")}, {});
+    httplib::Client client("127.0.0.1", child.port());
+    auto res = post_signed(client, test::fixture("webhooks/text_hi.json"), "vaxbot-development-secret");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    auto handshake =
+        client.Get("/webhook?hub.mode=subscribe&hub.verify_token=vaxbot-development-token&hub.challenge=42");
+    REQUIRE(handshake);
+    CHECK(handshake->body == "42");
+    child.kill(SIGTERM);
+    CHECK(child.wait() == 0);
+    CHECK(child.stderr_text().find("DEVELOPMENT MODE") != std::string::npos);
+    CHECK(child.stderr_text().find("stopped cleanly") != std::string::npos);
+    CHECK(test::count(dir.file("dev.db"), "SELECT count(*) FROM inbox") == 1);
+  }
+
+  TEST_CASE("SIGKILL while clients post: every 200 survives; re-sent messages are stored once") {
+    test::TempDir dir;
+    const std::string db = dir.file("crash.db");
+    constexpr int kClients = 8;
+    constexpr int kAcksBeforeKill = 1500;
+
+    std::mutex mutex;
+    std::condition_variable enough;
+    int acks = 0;
+    std::vector<std::string> acked, unanswered;
+    {
+      test::ChildProcess server({"serve", "--port", "0", "--db", db}, secret_env());
+      std::vector<std::thread> clients;
+      for (int c = 0; c < kClients; ++c) {
+        clients.emplace_back([&, c] {
+          httplib::Client client("127.0.0.1", server.port());
+          client.set_tcp_nodelay(true);
+          for (int i = 0;; ++i) {
+            const std::string id = "wamid.CRASH" + std::to_string(c) + "-" + std::to_string(i);
+            auto res = post_signed(client, test::text_webhook({id}, "9198" + std::to_string(c)));
+            std::lock_guard lock(mutex);
+            if (res && res->status == 200) {
+              acked.push_back(id);
+              if (++acks == kAcksBeforeKill) enough.notify_all();
+            } else {
+              unanswered.push_back(id);  // as Meta does: this one will be re-sent
+              return;
+            }
+          }
+        });
+      }
+      {
+        std::unique_lock lock(mutex);
+        enough.wait(lock, [&] { return acks >= kAcksBeforeKill; });
+      }
+      server.kill(SIGKILL);
+      for (auto& t : clients) t.join();
+      CHECK(server.wait() == 128 + SIGKILL);
+    }
+    REQUIRE(acked.size() >= kAcksBeforeKill);
+    CHECK(unanswered.size() == kClients);
+
+    test::ChildProcess restarted({"serve", "--port", "0", "--db", db}, secret_env());
+    for (const auto& id : acked) {
+      INFO(id);
+      REQUIRE(test::count(db, "SELECT count(*) FROM inbox WHERE message_id='" + id + "'") == 1);
+    }
+    httplib::Client client("127.0.0.1", restarted.port());
+    // Re-deliver what got no answer, and some of what did (Meta retries are at-least-once).
+    std::vector<std::string> resend = unanswered;
+    resend.insert(resend.end(), acked.begin(), acked.begin() + 50);
+    for (const auto& id : resend) {
+      const std::string from = "9198" + id.substr(11, id.find('-') - 11);
+      auto res = post_signed(client, test::text_webhook({id}, from));
+      REQUIRE(res);
+      CHECK(res->status == 200);
+    }
+    const auto total = static_cast<std::int64_t>(acked.size() + unanswered.size());
+    CHECK(test::count(db, "SELECT count(*) FROM inbox") == total);
+    CHECK(test::count(db, "SELECT count(DISTINCT message_id) FROM inbox") == total);
+    restarted.kill(SIGTERM);
+    CHECK(restarted.wait() == 0);
+  }
+}
