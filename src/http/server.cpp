@@ -80,10 +80,13 @@ struct Server::Impl {
     http.set_payload_max_length(options.max_body_bytes);
     http.set_read_timeout(10, 0);
     http.set_write_timeout(10, 0);
-    http.set_logger([this](const httplib::Request&, const httplib::Response& res) {
-      // Bodies over the limit are refused by cpp-httplib before any handler runs.
-      if (res.status == 413) count(kTooLarge);
-    });
+    // Bodies over the limit are refused by cpp-httplib before any handler runs;
+    // its error handler is called before the answer is written, so count them there.
+    http.set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request&, httplib::Response& res) {
+          if (res.status == 413) count(kTooLarge);
+          return httplib::Server::HandlerResponse::Unhandled;
+        }));
     http.Get("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
       handshake(req, res);
     });
