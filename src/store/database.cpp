@@ -191,6 +191,8 @@ core::Status Database::ping() {
   }
 }
 
+SQLite::Database& Database::handle() { return impl_->db; }
+
 int Database::schema_version() const {
   try {
     return impl_->db.execAndGet("PRAGMA user_version").getInt();

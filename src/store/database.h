@@ -19,6 +19,10 @@
 #include "core/event.h"
 #include "core/result.h"
 
+namespace SQLite {
+class Database;
+}
+
 namespace vaxbot::store {
 
 enum class Synchronous { kFull, kNormal };
@@ -59,6 +63,10 @@ class Database {
   core::Status ping();
 
   int schema_version() const;
+
+  // The connection itself, for the repositories in store/ (nothing outside
+  // store/ includes SQLiteCpp). SQLite exceptions must be caught in store/.
+  SQLite::Database& handle();
 
  private:
   struct Impl;
