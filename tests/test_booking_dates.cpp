@@ -9,8 +9,8 @@
 #include "booking/date_input.h"
 
 using vaxbot::booking::add_days;
-using vaxbot::booking::CivilDate;
 using vaxbot::booking::civil_from_days;
+using vaxbot::booking::CivilDate;
 using vaxbot::booking::DateReason;
 using vaxbot::booking::days_between;
 using vaxbot::booking::days_from_civil;
@@ -163,12 +163,18 @@ TEST_SUITE("booking civil_date") {
     CHECK(parse_iso("0001-01-01").ok());
 
     const std::vector<std::pair<const char*, const char*>> bad = {
-        {"2023-02-29", "civil_date.impossible"}, {"2021-13-01", "civil_date.impossible"},
-        {"2021-04-31", "civil_date.impossible"}, {"0000-01-01", "civil_date.impossible"},
-        {"2021-5-12", "civil_date.format"},      {"2021/05/12", "civil_date.format"},
-        {"21-05-12", "civil_date.format"},       {"2021-05-12 ", "civil_date.format"},
-        {"", "civil_date.format"},               {"२०२१-०५-१२", "civil_date.format"},
-        {"2021-0a-12", "civil_date.format"},     {"+021-05-12", "civil_date.format"},
+        {"2023-02-29", "civil_date.impossible"},
+        {"2021-13-01", "civil_date.impossible"},
+        {"2021-04-31", "civil_date.impossible"},
+        {"0000-01-01", "civil_date.impossible"},
+        {"2021-5-12", "civil_date.format"},
+        {"2021/05/12", "civil_date.format"},
+        {"21-05-12", "civil_date.format"},
+        {"2021-05-12 ", "civil_date.format"},
+        {"", "civil_date.format"},
+        {"२०२१-०५-१२", "civil_date.format"},
+        {"2021-0a-12", "civil_date.format"},
+        {"+021-05-12", "civil_date.format"},
     };
     for (const auto& [in, key] : bad) {
       CAPTURE(in);
@@ -182,34 +188,20 @@ TEST_SUITE("booking civil_date") {
 TEST_SUITE("booking date_input") {
   TEST_CASE("accepted shapes of 12 May 2021") {
     check_cases({
-        {"12/05/2021", "2021-05-12"},
-        {"12-5-21", "2021-05-12"},
-        {"12.05.2021", "2021-05-12"},
-        {"12 5 2021", "2021-05-12"},
-        {"12 05 21", "2021-05-12"},
-        {"2021-05-12", "2021-05-12"},
-        {"2021/5/12", "2021-05-12"},
-        {"2021.05.12", "2021-05-12"},
-        {"12 / 05 / 2021", "2021-05-12"},
-        {"12 May 2021", "2021-05-12"},
-        {"12 may 21", "2021-05-12"},
-        {"12 MAY 2021", "2021-05-12"},
-        {"May 12 2021", "2021-05-12"},
-        {"May 12, 2021", "2021-05-12"},
-        {"may 12th, 2021", "2021-05-12"},
-        {"12th May 2021", "2021-05-12"},
-        {"12th of May, 2021", "2021-05-12"},
-        {"12-May-2021", "2021-05-12"},
-        {"12/May/21", "2021-05-12"},
-        {"12May2021", "2021-05-12"},
-        {"12 May, 2021", "2021-05-12"},
-        {"Wed, 12 May 2021", "2021-05-12"},
-        {"  12/05/2021  ", "2021-05-12"},
-        {"\t12/05/2021\n", "2021-05-12"},
-        {"12/05/2021.", "2021-05-12"},
-        {"12/05/2021।", "2021-05-12"},
-        {"12 May 2021.", "2021-05-12"},
-        {"12\u00A0May\u00A02021", "2021-05-12"},
+        {"12/05/2021", "2021-05-12"},        {"12-5-21", "2021-05-12"},
+        {"12.05.2021", "2021-05-12"},        {"12 5 2021", "2021-05-12"},
+        {"12 05 21", "2021-05-12"},          {"2021-05-12", "2021-05-12"},
+        {"2021/5/12", "2021-05-12"},         {"2021.05.12", "2021-05-12"},
+        {"12 / 05 / 2021", "2021-05-12"},    {"12 May 2021", "2021-05-12"},
+        {"12 may 21", "2021-05-12"},         {"12 MAY 2021", "2021-05-12"},
+        {"May 12 2021", "2021-05-12"},       {"May 12, 2021", "2021-05-12"},
+        {"may 12th, 2021", "2021-05-12"},    {"12th May 2021", "2021-05-12"},
+        {"12th of May, 2021", "2021-05-12"}, {"12-May-2021", "2021-05-12"},
+        {"12/May/21", "2021-05-12"},         {"12May2021", "2021-05-12"},
+        {"12 May, 2021", "2021-05-12"},      {"Wed, 12 May 2021", "2021-05-12"},
+        {"  12/05/2021  ", "2021-05-12"},    {"\t12/05/2021\n", "2021-05-12"},
+        {"12/05/2021.", "2021-05-12"},       {"12/05/2021।", "2021-05-12"},
+        {"12 May 2021.", "2021-05-12"},      {"12\u00A0May\u00A02021", "2021-05-12"},
     });
   }
 
@@ -249,9 +241,9 @@ TEST_SUITE("booking date_input") {
 
   TEST_CASE("English month names and abbreviations") {
     const char* names[12][2] = {
-        {"January", "Jan"}, {"February", "Feb"}, {"March", "Mar"},     {"April", "Apr"},
-        {"May", "may"},     {"June", "Jun"},     {"July", "Jul"},       {"August", "Aug"},
-        {"September", "Sep"}, {"October", "Oct"}, {"November", "Nov"}, {"December", "Dec"},
+        {"January", "Jan"},   {"February", "Feb"}, {"March", "Mar"},    {"April", "Apr"},
+        {"May", "may"},       {"June", "Jun"},     {"July", "Jul"},     {"August", "Aug"},
+        {"September", "Sep"}, {"October", "Oct"},  {"November", "Nov"}, {"December", "Dec"},
     };
     for (int m = 0; m < 12; ++m) {
       for (const char* name : names[m]) {
@@ -276,8 +268,8 @@ TEST_SUITE("booking date_input") {
 
   TEST_CASE("Bengali month names and spelling variants") {
     const std::vector<std::pair<const char*, int>> names = {
-        {"জানু\u09DFারি", 1},          // composed য় (U+09DF)
-        {"জানু\u09AF\u09BCারি", 1},     // decomposed য় (U+09AF U+09BC)
+        {"জানু\u09DFারি", 1},        // composed য় (U+09DF)
+        {"জানু\u09AF\u09BCারি", 1},  // decomposed য় (U+09AF U+09BC)
         {"জানু\u09DFারী", 1},
         {"জানুয়ারী", 1},
         {"ফেব্রু\u09DFারি", 2},
@@ -306,9 +298,9 @@ TEST_SUITE("booking date_input") {
   TEST_CASE("Hindi month names and spelling variants") {
     const std::vector<std::pair<const char*, int>> names = {
         {"जनवरी", 1},
-        {"\u095Eरवरी", 2},          // composed nukta letter U+095E
-        {"\u092B\u093Cरवरी", 2},     // decomposed U+092B U+093C
-        {"फरवरी", 2},           // without nukta
+        {"\u095Eरवरी", 2},        // composed nukta letter U+095E
+        {"\u092B\u093Cरवरी", 2},  // decomposed U+092B U+093C
+        {"फरवरी", 2},             // without nukta
         {"मार्च", 3},
         {"अप्रैल", 4},
         {"मई", 5},
@@ -372,14 +364,15 @@ TEST_SUITE("booking date_input") {
         {"12/05/99", "date.in_future"},
     });
     const CivilDate today{2021, 6, 1};
-    check_cases({
-                    {"01/06/2021", "2021-06-01"},
-                    {"02/06/2021", "date.in_future"},
-                    {"31/05/2021", "2021-05-31"},
-                    {"1 June 2021", "2021-06-01"},
-                    {"2 June 2021", "date.in_future"},
-                },
-                today);
+    check_cases(
+        {
+            {"01/06/2021", "2021-06-01"},
+            {"02/06/2021", "date.in_future"},
+            {"31/05/2021", "2021-05-31"},
+            {"1 June 2021", "2021-06-01"},
+            {"2 June 2021", "date.in_future"},
+        },
+        today);
     // Tomorrow, computed rather than written out.
     const CivilDate tomorrow = add_days(kToday, 1);
     const std::string typed = std::to_string(tomorrow.day) + "/" + std::to_string(tomorrow.month) +
@@ -436,7 +429,9 @@ TEST_SUITE("booking date_input") {
         {"12 de May 2021", "date.unrecognised"},
         {"12 5 2021 5", "date.unrecognised"},
         {"\xff\xfe", "date.unrecognised"},
-        {"12/0\xff" "5/2021", "date.unrecognised"},
+        {"12/0\xff"
+         "5/2021",
+         "date.unrecognised"},
         {"12 Mai 2021", "date.unrecognised"},
         {"১২ মেঘ ২০২১", "date.unrecognised"},
     });
