@@ -13,6 +13,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  serve     run the webhook server (vaxbot serve --help)\n"
+    "  import-slots  add/update centres and slots from a CSV file (vaxbot import-slots --help)\n"
     "\n"
     "  vaxbot --version    print the version\n"
     "  vaxbot --help       print this help\n";
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "serve") return vaxbot::cli::serve(args);
+  if (command == "import-slots") return vaxbot::cli::import_slots(args);
   std::cerr << "vaxbot: unknown command '" << command << "'\n" << kUsage;
   return 2;
 }

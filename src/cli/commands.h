@@ -8,5 +8,6 @@
 namespace vaxbot::cli {
 
 int serve(const std::vector<std::string>& args);
+int import_slots(const std::vector<std::string>& args);
 
 }  // namespace vaxbot::cli

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/app.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/clock.h"
@@ -119,11 +120,20 @@ int serve(const std::vector<std::string>& argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto db = store::Database::open(db_options);
-  if (!db.ok()) {
-    log->error("{}", db.error().message);
+  core::SystemClock clock;
+  core::Registry metrics;
+  AppOptions app_options;
+  app_options.content.flows = args.get("flows", "flows");
+  app_options.content.templates = args.get("templates", "templates");
+  app_options.content.data = args.get("data", "data");
+  app_options.database = db_options;
+  app_options.writer.queue_capacity = static_cast<std::size_t>(*capacity);
+  auto app = App::open(app_options, clock, metrics);
+  if (!app.ok()) {
+    log->error("{}", app.error().message);
     return 1;
   }
+  store::Writer& writer = (*app)->writer();
   store::DatabaseOptions reader_options = db_options;
   reader_options.read_only = true;
   auto reader = store::Database::open(reader_options);
@@ -133,11 +143,6 @@ int serve(const std::vector<std::string>& argv) {
   }
   std::mutex reader_mutex;
 
-  core::SystemClock clock;
-  core::Registry metrics;
-  store::WriterOptions writer_options;
-  writer_options.queue_capacity = static_cast<std::size_t>(*capacity);
-  store::Writer writer(std::move(*db), clock, metrics, writer_options);
   whatsapp::SignatureVerifier verifier(secret);
   http::Server server(server_options, verifier, writer, metrics, [&] {
     std::lock_guard lock(reader_mutex);

@@ -24,6 +24,8 @@ struct Database::Impl {
   SQLite::Database db;
   std::unique_ptr<SQLite::Statement> insert_message, insert_status, insert_unusable, prune, ping;
   std::unique_ptr<SQLite::Statement> begin, commit, rollback;
+  std::function<std::string(std::string_view)> redact;
+  std::string redacted_text, redacted_description;  // kept alive while a statement binds them
 
   explicit Impl(const DatabaseOptions& o)
       : db(o.path, o.read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
@@ -37,6 +39,7 @@ core::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& op
   auto log = core::logger("store");
   try {
     auto impl = std::make_unique<Impl>(options);
+    impl->redact = options.redact;
     SQLite::Database& db = impl->db;
     if (!options.read_only) {
       db.exec("PRAGMA journal_mode = WAL");
@@ -127,9 +130,17 @@ core::Result<Recorded> Database::record(const core::Event& event, std::int64_t r
       s.bind(5, std::string(core::to_string(m->kind)));
       s.bind(6, m->timestamp);
       s.bind(7, received_at_ms);
-      bind_text(s, 8, m->text);
+      const std::string* text = &m->text;
+      const std::string* description = &m->description;
+      if (impl_->redact) {
+        impl_->redacted_text = impl_->redact(m->text);
+        impl_->redacted_description = impl_->redact(m->description);
+        text = &impl_->redacted_text;
+        description = &impl_->redacted_description;
+      }
+      bind_text(s, 8, *text);
       bind_text(s, 9, m->reply_id);
-      bind_text(s, 10, m->description);
+      bind_text(s, 10, *description);
       bind_text(s, 11, m->media_id);
       bind_text(s, 12, m->mime_type);
       bind_text(s, 13, m->filename);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,9 @@ struct DatabaseOptions {
   // For fault tests: cap the file at this many pages so writes fail with
   // "database or disk is full". 0 = no cap.
   std::int64_t max_page_count = 0;
+  // Applied to the words of every message before it is stored (the caller
+  // masks ID numbers with it). Unset: stored as received.
+  std::function<std::string(std::string_view)> redact;
 };
 
 // What became of one event offered to the store.

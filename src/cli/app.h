@@ -1,0 +1,47 @@
+// App: what `serve` and `chat` both run — content loaded and checked, the
+// database opened, migrated and seeded, the ID key, the conversation plugged
+// into the writer. Wiring only; every part is tested on its own.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "booking/openssl_random_source.h"
+#include "conversation/conversation.h"
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "store/database.h"
+#include "store/writer.h"
+
+namespace vaxbot::cli {
+
+struct AppOptions {
+  conversation::ContentPaths content;
+  store::DatabaseOptions database;
+  store::WriterOptions writer;
+  std::string id_key_file;  // empty: "<db>.idkey"
+};
+
+class App {
+ public:
+  // Prints what is wrong (file:line:col for content) to stderr and returns an error.
+  static core::Result<std::unique_ptr<App>> open(const AppOptions& options, const core::Clock& clock,
+                                                 core::Registry& metrics);
+  store::Writer& writer() { return *writer_; }
+  ~App();
+
+ private:
+  App() = default;
+  conversation::Content content_;
+  booking::OpenSslRandomSource random_;
+  // The writer owns the database, so it is declared first and destroyed last:
+  // the conversation's prepared statements must go before the connection.
+  std::unique_ptr<store::Writer> writer_;
+  std::unique_ptr<conversation::Conversation> conversation_;
+};
+
+// The key under which ID numbers are hashed: $VAXBOT_ID_KEY, or the key file,
+// created with a new random key (mode 0600) the first time.
+core::Result<std::string> id_key(const std::string& file);
+
+}  // namespace vaxbot::cli

@@ -1,0 +1,353 @@
+#include "conversation/conversation.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <nlohmann/json.hpp>
+
+#include "booking/civil_date.h"
+#include "booking/id_proof.h"
+#include "core/log.h"
+#include "flow/engine.h"
+#include "store/conversation_store.h"
+#include "store/slot_store.h"
+#include "whatsapp/send.h"
+
+namespace vaxbot::conversation {
+namespace {
+
+using core::Language;
+
+constexpr std::size_t kMaxButtonTitle = 20, kMaxRowTitle = 24, kMaxRowDescription = 72,
+                      kMaxInteractiveBody = 1024, kMaxTextBody = 4096;
+
+std::string ddmmyyyy(const booking::CivilDate& d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", d.day, d.month, d.year);
+  return buf;
+}
+
+const std::string& localized(const booking::LocalizedName& n, Language l) {
+  const std::string& s = l == Language::kBn ? n.bn : l == Language::kHi ? n.hi : n.en;
+  return s.empty() ? n.en : s;
+}
+
+// The store as the engine sees it. A database failure is remembered and
+// turns the whole turn into an error (the transaction rolls back).
+class StoreWorld final : public flow::World {
+ public:
+  StoreWorld(const Content& content, store::SlotStore& slots, booking::RandomSource& random,
+             const std::string& key)
+      : content_(content), slots_(slots), random_(random), key_(key) {}
+
+  const std::optional<core::Error>& failure() const { return failure_; }
+
+  std::vector<flow::Option> vaccines(Language) override {
+    std::vector<flow::Option> out;
+    for (const auto& v : content_.catalog.vaccines) out.push_back({v.key, v.name, ""});
+    return out;
+  }
+  std::optional<int> vaccine_interval_days(const std::string& key) override {
+    const auto* v = content_.catalog.vaccine(key);
+    return v ? std::optional<int>(v->min_interval_days) : std::nullopt;
+  }
+  std::string vaccine_name(const std::string& key) override {
+    const auto* v = content_.catalog.vaccine(key);
+    return v ? v->name : key;
+  }
+  std::string id_type_name(Language l, const std::string& key) override {
+    const auto* t = content_.catalog.id_type(key);
+    return t ? localized(t->name, l) : key;
+  }
+  std::vector<flow::Option> centres(Language l, const std::string& vaccine, const std::string& from) override {
+    std::vector<flow::Option> out;
+    auto date = booking::parse_iso(from);
+    if (!date.ok()) return out;
+    auto venues = slots_.venues_with_free_slots(*date, vaccine);
+    if (!check(venues)) return out;
+    for (const auto& a : *venues) out.push_back({a.venue.id, venue_name(a.venue, l), a.venue.address});
+    return out;
+  }
+  std::vector<flow::Option> slots(Language l, const std::string& centre, const std::string& vaccine,
+                                  const std::string& from) override {
+    std::vector<flow::Option> out;
+    auto date = booking::parse_iso(from);
+    if (!date.ok()) return out;
+    auto free = slots_.free_slots(centre, *date, vaccine, 90);
+    if (!check(free)) return out;
+    for (const auto& s : *free) {
+      out.push_back({std::to_string(s.id),
+                     content_.texts.render(l, "slot_row_title",
+                                           {{"date", ddmmyyyy(s.date)}, {"time", s.start + "-" + s.end}}),
+                     content_.texts.render(l, "slot_row_description",
+                                           {{"seats", std::to_string(s.free_seats())}})});
+    }
+    return out;
+  }
+  int free_seats(std::int64_t slot_id) override {
+    auto s = slots_.slot(slot_id);
+    return s.ok() ? s->free_seats() : 0;
+  }
+  std::optional<flow::BookingView> describe_slot(Language l, std::int64_t slot_id) override {
+    auto s = slots_.slot(slot_id);
+    if (!s.ok()) return std::nullopt;
+    flow::BookingView b;
+    b.date = ddmmyyyy(s->date);
+    b.time = s->start + "-" + s->end;
+    b.vaccine = vaccine_name(s->vaccine);
+    auto v = slots_.venue(s->venue_id);
+    if (check(v) && v->has_value()) {
+      b.centre = venue_name(**v, l);
+      b.address = (*v)->address;
+    }
+    return b;
+  }
+  std::optional<flow::BookingView> active_booking_for_id(Language l, const std::string& hash) override {
+    auto b = slots_.active_booking_for(hash);
+    if (!check(b) || !b->has_value()) return std::nullopt;
+    return view(l, **b);
+  }
+  std::optional<flow::BookingView> active_booking_for_resident(Language l, const std::string& resident) override {
+    auto b = slots_.active_booking_for_resident(resident);
+    if (!check(b) || !b->has_value()) return std::nullopt;
+    return view(l, **b);
+  }
+  std::string id_hash(const std::string& normalised) override { return conversation::id_hash(key_, normalised); }
+  std::string new_reference() override {
+    auto r = booking::generate_reference(random_);
+    if (!r.ok()) {
+      failure_ = r.error();
+      return {};
+    }
+    return *r;
+  }
+
+ private:
+  template <typename T>
+  bool check(const core::Result<T>& r) {
+    if (!r.ok() && !failure_) failure_ = r.error();
+    return r.ok();
+  }
+
+  std::string venue_name(const store::Venue& v, Language l) const {
+    const std::string& n = l == Language::kBn ? v.name_bn : l == Language::kHi ? v.name_hi : v.name;
+    return n.empty() ? v.name : n;
+  }
+
+  flow::BookingView view(Language l, const store::Booking& booking) {
+    flow::BookingView b = describe_slot(l, booking.slot_id).value_or(flow::BookingView{});
+    b.reference = booking.reference;
+    b.id_type = id_type_name(l, booking.id_type);
+    b.id_masked = "****" + booking.id_last4;
+    return b;
+  }
+
+  const Content& content_;
+  store::SlotStore& slots_;
+  booking::RandomSource& random_;
+  const std::string& key_;
+  std::optional<core::Error> failure_;
+};
+
+std::string vars_to_json(const std::map<std::string, std::string>& vars) {
+  return nlohmann::json(vars).dump();
+}
+
+std::map<std::string, std::string> vars_from_json(const std::string& text) {
+  std::map<std::string, std::string> out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return out;
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_string()) out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+// What the transcript shows of an inbound message: its words, ID numbers masked.
+std::string transcript_text(const core::InboundMessage& m) {
+  std::string text = m.text;
+  if (m.kind != core::MessageKind::kText && m.kind != core::MessageKind::kButtonReply &&
+      m.kind != core::MessageKind::kListReply && m.kind != core::MessageKind::kButton) {
+    text = "[" + std::string(core::to_string(m.kind)) + "]" + (m.text.empty() ? "" : " " + m.text);
+  }
+  return booking::mask_id_numbers_in_text(text);
+}
+
+std::string transcript_text(const core::OutboundMessage& m) {
+  std::string text = m.body;
+  for (std::size_t i = 0; i < m.options.size(); ++i) {
+    text += "\n[" + std::to_string(i + 1) + "] " + m.options[i].title;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string id_hash(const std::string& key, const std::string& normalised_id) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(normalised_id.data()), normalised_id.size(), mac, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[mac[i] >> 4];
+    out += kHex[mac[i] & 0xF];
+  }
+  return out;
+}
+
+struct Conversation::Impl {
+  const Content& content;
+  const core::Clock& clock;
+  booking::RandomSource& random;
+  std::string key;
+  store::Database* db = nullptr;
+  std::unique_ptr<store::SlotStore> slots;
+  std::unique_ptr<store::ConversationStore> conversations;
+  std::shared_ptr<spdlog::logger> log = core::logger("conversation");
+
+  core::Status message(const core::InboundMessage& m);
+};
+
+Conversation::Conversation(const Content& content, const core::Clock& clock, booking::RandomSource& random,
+                           std::string id_key)
+    : impl_(new Impl{content, clock, random, std::move(id_key), nullptr, nullptr, nullptr}) {}
+
+Conversation::~Conversation() = default;
+
+core::Status Conversation::handle(store::Database& db, const core::Event& event) {
+  if (impl_->db != &db) {  // statements are prepared once per connection
+    impl_->slots = std::make_unique<store::SlotStore>(db);
+    impl_->conversations = std::make_unique<store::ConversationStore>(db);
+    impl_->db = &db;
+  }
+  if (const auto* m = std::get_if<core::InboundMessage>(&event)) return impl_->message(*m);
+  return core::ok_status();  // statuses update the outbox with the sender; unusable parts are recorded
+}
+
+core::Status Conversation::Impl::message(const core::InboundMessage& m) {
+  const std::int64_t now = clock.now_ms();
+  auto stored = conversations->session(m.from);
+  if (!stored.ok()) return stored.error();
+  flow::Session session;
+  if (stored->has_value()) {
+    const store::SessionRow& row = **stored;
+    session.step = row.flow == content.flow.id ? row.step : "";
+    session.language = core::language_from_code(row.language).value_or(Language::kEn);
+    session.vars = vars_from_json(row.vars_json);
+    session.misses = row.misses;
+    session.page = row.page;
+    session.pending = row.pending;
+    session.updated_ms = row.updated_ms;
+  }
+  const std::string step_before = session.step;
+  StoreWorld world(content, *slots, random, key);
+  flow::Turn turn = flow::run(content.flow, content.texts, world, std::move(session), m, now);
+  if (world.failure()) return *world.failure();
+
+  for (const flow::Effect& effect : turn.effects) {
+    if (const auto* b = std::get_if<flow::Book>(&effect)) {
+      store::Booking booking;
+      booking.reference = b->reference;
+      booking.resident = b->resident;
+      booking.id_type = b->id_type;
+      booking.id_hash = b->id_hash;
+      booking.id_last4 = b->id_last4;
+      booking.vaccine = b->vaccine;
+      auto first = booking::parse_iso(b->first_dose_date);
+      if (first.ok()) booking.first_dose_date = *first;
+      booking.slot_id = b->slot_id;
+      booking.created_at_ms = now;
+      booking.updated_at_ms = now;
+      if (auto r = slots->create_booking(booking); !r.ok()) return r.error();
+      log->info("booked {} for a resident (slot {})", b->reference, b->slot_id);
+    } else if (const auto* c = std::get_if<flow::Cancel>(&effect)) {
+      if (auto r = slots->cancel_booking(c->reference, now); !r.ok()) return r.error();
+      log->info("cancelled {}", c->reference);
+    }
+  }
+
+  const flow::Session& s = turn.session;
+  store::SessionRow row{m.from, content.flow.id, s.step, std::string(core::code(s.language)),
+                        vars_to_json(s.vars), s.misses, s.page, s.pending, s.updated_ms};
+  if (auto st = conversations->save_session(row); !st.ok()) return st;
+  auto in = conversations->append_transcript(
+      {m.from, "in", m.id, std::string(core::to_string(m.kind)), transcript_text(m), step_before, now});
+  if (!in.ok()) return in.error();
+  for (const core::OutboundMessage& reply : turn.replies) {
+    auto seq = conversations->append_transcript(
+        {m.from, "out", "", reply.key, transcript_text(reply), s.step, now});
+    if (!seq.ok()) return seq.error();
+    store::OutboxRow out;
+    out.recipient = m.from;
+    out.body = whatsapp::send_body(m.from, reply);
+    out.priority = 0;
+    out.transcript_seq = *seq;
+    out.created_ms = now;
+    if (auto id = conversations->enqueue(out); !id.ok()) return id.error();
+  }
+  return core::ok_status();
+}
+
+core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::Diagnostic>& problems) {
+  const std::size_t before = problems.size();
+  auto flow = flow::load_flow(paths.flows / paths.flow_file, problems);
+  auto texts = templates::Templates::load(paths.templates, flow::known_placeholders(), problems);
+  auto catalog = booking::load_catalog(paths.data);
+  problems.insert(problems.end(), catalog.diagnostics.begin(), catalog.diagnostics.end());
+  if (!flow.ok() || !texts.ok()) {
+    return core::make_error(core::ErrorCode::kInvalidInput, "content has problems");
+  }
+  // Cross-checks: every key used exists; every text fits WhatsApp in every language.
+  const std::string flow_file = (paths.flows / paths.flow_file).string();
+  std::vector<std::pair<std::string, std::string>> used = flow->template_keys();
+  for (const auto& k : flow::engine_template_keys()) used.emplace_back(k, "");
+  used.emplace_back("slot_row_title", "");
+  used.emplace_back("slot_row_description", "");
+  for (const auto& [key, step] : used) {
+    if (!texts->has(key)) {
+      problems.push_back(core::at_key(flow_file, "", step,
+                                      "template \"" + key + "\"" + (step.empty() ? "" : " (step \"" + step + "\")") +
+                                          " is not in templates/"));
+    }
+  }
+  std::set<std::string> buttons, rows, descriptions, bodies;
+  for (const auto& [name, st] : flow->steps) {
+    for (const auto& o : st.options) buttons.insert(o.title);
+    if (!st.button.empty()) buttons.insert(st.button);
+    (st.options.empty() && st.input == flow::InputKind::kChoice ? bodies : bodies).insert(st.prompt);
+  }
+  for (const char* k : {"btn_yes_cancel", "btn_no_keep", "list_button"}) buttons.insert(k);
+  rows.insert("more_row");
+  descriptions.insert("more_row_description");
+  descriptions.insert("slot_row_description");
+  for (const auto& k : texts->keys()) {
+    if (!buttons.contains(k) && !rows.contains(k) && !descriptions.contains(k)) bodies.insert(k);
+  }
+  for (Language l : core::kLanguages) {
+    auto limit = [&](const std::set<std::string>& keys, std::size_t max, const char* what) {
+      for (const auto& k : keys) {
+        const std::string* t = texts->raw(l, k);
+        if (t == nullptr) continue;
+        // Placeholders count as the longest value they usually take.
+        std::size_t n = templates::length(texts->render(l, k, {}));
+        for (const auto& p : templates::placeholders(*t)) n += p == "booking" ? 300 : p == "address" ? 72 : 24;
+        if (n > max) {
+          problems.push_back(texts->locate(l, k, "\"" + k + "\" is " + std::to_string(n) +
+                                                     " characters with its placeholders filled; a " + what +
+                                                     " takes at most " + std::to_string(max)));
+        }
+      }
+    };
+    limit(buttons, kMaxButtonTitle, "button title");
+    limit(rows, kMaxRowTitle, "list row title");
+    limit(descriptions, kMaxRowDescription, "list row description");
+    limit(bodies, kMaxInteractiveBody, "message body");
+  }
+  (void)kMaxTextBody;
+  if (problems.size() > before) return core::make_error(core::ErrorCode::kInvalidInput, "content has problems");
+  return Content{std::move(*flow), std::move(*texts), std::move(catalog.catalog)};
+}
+
+}  // namespace vaxbot::conversation
