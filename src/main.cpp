@@ -12,8 +12,11 @@ constexpr const char* kUsage =
     "usage: vaxbot COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  serve     run the webhook server (vaxbot serve --help)\n"
-    "  import-slots  add/update centres and slots from a CSV file (vaxbot import-slots --help)\n"
+    "  serve         run the webhook server\n"
+    "  chat          talk to the bot as a resident, in the terminal\n"
+    "  check         validate flows/, templates/ and data/\n"
+    "  import-slots  add or update centres and slots from a CSV file\n"
+    "  (vaxbot COMMAND --help tells more)\n"
     "\n"
     "  vaxbot --version    print the version\n"
     "  vaxbot --help       print this help\n";
@@ -38,6 +41,8 @@ int main(int argc, char** argv) {
   }
   if (command == "serve") return vaxbot::cli::serve(args);
   if (command == "import-slots") return vaxbot::cli::import_slots(args);
+  if (command == "chat") return vaxbot::cli::chat(args);
+  if (command == "check") return vaxbot::cli::check(args);
   std::cerr << "vaxbot: unknown command '" << command << "'\n" << kUsage;
   return 2;
 }

@@ -9,5 +9,7 @@ namespace vaxbot::cli {
 
 int serve(const std::vector<std::string>& args);
 int import_slots(const std::vector<std::string>& args);
+int chat(const std::vector<std::string>& args);
+int check(const std::vector<std::string>& args);
 
 }  // namespace vaxbot::cli

@@ -138,7 +138,7 @@ class StoreWorld final : public flow::World {
     flow::BookingView b = describe_slot(l, booking.slot_id).value_or(flow::BookingView{});
     b.reference = booking.reference;
     b.id_type = id_type_name(l, booking.id_type);
-    b.id_masked = "****" + booking.id_last4;
+    b.id_masked = booking.id_type == "aadhaar" ? "XXXX XXXX " + booking.id_last4 : "****" + booking.id_last4;
     return b;
   }
 

@@ -5,6 +5,7 @@
 #include "booking/civil_date.h"
 #include "booking/date_input.h"
 #include "booking/id_proof.h"
+#include "booking/text_utils.h"
 
 namespace vaxbot::flow {
 namespace {
@@ -67,6 +68,18 @@ Command command_of(const std::string& t) {
     if (std::find(list.begin(), list.end(), t) != list.end()) return cmd;
   }
   return Command::kNone;
+}
+
+// "3", "৩" or "३" -> 3: a typed option number in any of the three scripts.
+std::optional<std::size_t> small_number(std::string_view text) {
+  std::size_t n = 0, digits = 0;
+  for (const auto& cp : booking::text::decode_utf8(text)) {
+    const int d = booking::text::digit_value(cp.value);
+    if (d < 0 || ++digits > 3) return std::nullopt;
+    n = n * 10 + static_cast<std::size_t>(d);
+  }
+  if (digits == 0) return std::nullopt;
+  return n;
 }
 
 booking::CivilDate today_of(std::int64_t now_ms, int offset_minutes) {
@@ -534,10 +547,8 @@ class Engine {
       return nullptr;
     }
     const std::string text = normalise(msg_.text);
-    if (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-        text.size() <= 3) {
-      const std::size_t n = static_cast<std::size_t>(std::stoi(text));
-      if (n >= 1 && n <= shown.size()) return &shown[n - 1];
+    if (auto n = small_number(text)) {
+      if (*n >= 1 && *n <= shown.size()) return &shown[*n - 1];
       return nullptr;
     }
     auto squash = [](const std::string& s) {

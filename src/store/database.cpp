@@ -1,6 +1,7 @@
 #include "store/database.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 
 #include "core/log.h"
 #include "store/schema.h"
@@ -106,7 +107,18 @@ core::Status run(SQLite::Statement& s, const char* what) {
 }  // namespace
 
 core::Status Database::begin() { return run(*impl_->begin, "begin"); }
-core::Status Database::commit() { return run(*impl_->commit, "commit"); }
+core::Status Database::commit() {
+  // A SELECT stepped to its first row and left unfinished keeps a read
+  // transaction open past COMMIT; the next write would then see an old
+  // snapshot and fail with "database is locked" as soon as another connection
+  // (import-slots, a test) has written. Reset every statement first.
+  sqlite3* handle = impl_->db.getHandle();
+  for (sqlite3_stmt* st = sqlite3_next_stmt(handle, nullptr); st != nullptr;
+       st = sqlite3_next_stmt(handle, st)) {
+    if (sqlite3_stmt_busy(st)) sqlite3_reset(st);
+  }
+  return run(*impl_->commit, "commit");
+}
 
 void Database::rollback() {
   if (impl_->db.getHandle() == nullptr) return;
