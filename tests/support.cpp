@@ -132,6 +132,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args,
     dup2(expect_listen ? out[1] : out_file, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
     close(out[0]);
+    // Run from the repository root, as the README says, so flows/, templates/ and data/ are found.
+    if (chdir(VAXBOT_SOURCE_DIR) != 0) _exit(126);
     std::vector<std::string> all = {VAXBOT_BINARY};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;

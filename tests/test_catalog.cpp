@@ -46,20 +46,25 @@ struct BrokenCase {
 
 const std::vector<BrokenCase> kBroken = {
     {"vaccines.syntax.json",
-     {"vaccines.json:4:61: JSON syntax error: syntax error while parsing object - unexpected string "
+     {"vaccines.json:4:61: JSON syntax error: syntax error while parsing object - unexpected "
+      "string "
       "literal; expected '}'"}},
     {"vaccines.empty.json", {"vaccines.json:1:1: the file is empty"}},
-    {"vaccines.duplicate_key.json", {"vaccines.json:5:7: duplicate vaccine key 'covaxin' (first on line 4)"}},
+    {"vaccines.duplicate_key.json",
+     {"vaccines.json:5:7: duplicate vaccine key 'covaxin' (first on line 4)"}},
     {"vaccines.bad_interval.json",
      {"vaccines.json:4:44: 'min_interval_days' must be a whole number from 1 to 365, not \"28\""}},
     {"vaccines.name_too_long.json",
-     {"vaccines.json:5:27: 'name' \"Sputnik V (Gamaleya Institute)\" has 30 characters; at most 20 fit a "
+     {"vaccines.json:5:27: 'name' \"Sputnik V (Gamaleya Institute)\" has 30 characters; at most 20 "
+      "fit a "
       "WhatsApp button"}},
     {"id_types.unknown_key.json",
-     {"id_types.json:4:7: unknown ID type 'ration_card' (vaxbot recognises aadhaar, pan, voter_id, passport, "
+     {"id_types.json:4:7: unknown ID type 'ration_card' (vaxbot recognises aadhaar, pan, voter_id, "
+      "passport, "
       "driving_licence)"}},
     {"id_types.name_too_long.json",
-     {"id_types.json:4:49: 'bn' \"পার্মানেন্ট অ্যাকাউন্ট নম্বর কার্ড\" has 34 characters; at most 24 fit a "
+     {"id_types.json:4:49: 'bn' \"পার্মানেন্ট অ্যাকাউন্ট নম্বর কার্ড\" has 34 characters; at most 24 fit "
+      "a "
       "WhatsApp list row title"}},
     {"id_types.missing_hi.json", {"id_types.json:4:21: missing 'hi'"}},
     {"centres.unknown_vaccine.json",
@@ -67,20 +72,26 @@ const std::vector<BrokenCase> kBroken = {
     {"centres.duplicate_id.json",
      {"centres.json:11:7: duplicate centre id 'kmc-w012-beleghata' (first on line 4)"}},
     {"centres.name_too_long.json",
-     {"centres.json:13:17: 'en' \"UPHC Ward 63 Park Circus Kolkata\" has 32 characters; at most 24 fit a "
+     {"centres.json:13:17: 'en' \"UPHC Ward 63 Park Circus Kolkata\" has 32 characters; at most 24 "
+      "fit a "
       "WhatsApp list row title"}},
     {"centres.address_too_long.json",
-     {"centres.json:14:7: 'address' \"63 Demo Avenue, opposite the sample market (sample address), Park "
-      "Circus, Kolkata 700017\" has 88 characters; at most 72 fit a WhatsApp list row description"}},
+     {"centres.json:14:7: 'address' \"63 Demo Avenue, opposite the sample market (sample address), "
+      "Park "
+      "Circus, Kolkata 700017\" has 88 characters; at most 72 fit a WhatsApp list row "
+      "description"}},
     {"centres.bad_id.json", {"centres.json:4:7: id 'KMC W12' may hold only a-z, 0-9, - and _"}},
     {"centres.unknown_key.json",
      {"centres.json:7:7: unknown key 'adress' (expected id, ward, name, address, vaccines)",
       "centres.json:3:5: missing 'address'"}},
-    {"centres.duplicate_json_key.json", {"centres.json:13:7: key 'ward' appears twice in this object"}},
-    {"centres.bad_ward.json", {"centres.json:5:7: 'ward' must be a whole number from 1 to 999, not 0"}},
+    {"centres.duplicate_json_key.json",
+     {"centres.json:13:7: key 'ward' appears twice in this object"}},
+    {"centres.bad_ward.json",
+     {"centres.json:5:7: 'ward' must be a whole number from 1 to 999, not 0"}},
     {"schedule.bad_time.json",
      {"schedule.json:5:27: 'end' \"25:00\" is not a time of day (HH:MM, 00:00 to 23:59)"}},
-    {"schedule.end_before_start.json", {"schedule.json:6:27: 'end' 13:30 is not after 'start' 14:00"}},
+    {"schedule.end_before_start.json",
+     {"schedule.json:6:27: 'end' 13:30 is not after 'start' 14:00"}},
     {"schedule.zero_capacity.json",
      {"schedule.json:13:45: 'capacity' must be a whole number from 1 to 10000, not 0"}},
     {"schedule.unknown_vaccine.json",
@@ -90,12 +101,15 @@ const std::vector<BrokenCase> kBroken = {
     {"schedule.unknown_weekday.json",
      {"schedule.json:11:30: unknown weekday \"funday\" (monday, tuesday, ..., sunday)"}},
     {"schedule.overlap.json",
-     {"schedule.json:6:7: window 10:30-12:00 overlaps the window 09:00-11:00 on line 5 for 'covaxin'"}},
+     {"schedule.json:6:7: window 10:30-12:00 overlaps the window 09:00-11:00 on line 5 for "
+      "'covaxin'"}},
     {"schedule.centre_not_giving.json",
-     {"schedule.json:14:87: centre 'kmc-w063-park-circus' does not give 'covaxin' (see its 'vaccines' in "
+     {"schedule.json:14:87: centre 'kmc-w063-park-circus' does not give 'covaxin' (see its "
+      "'vaccines' in "
       "centres.json)"}},
     {"schedule.no_coverage.json",
-     {"centres.json:15:34: centre 'kmc-w063-park-circus' gives 'sputnik_v' but no window of its schedule in "
+     {"centres.json:15:34: centre 'kmc-w063-park-circus' gives 'sputnik_v' but no window of its "
+      "schedule in "
       "schedule.json does"}},
     {"schedule.empty_windows.json", {"schedule.json:4:5: 'windows' is empty"}},
 };
@@ -157,7 +171,8 @@ TEST_SUITE("catalog load") {
     const auto v = booking::load_vaccines(test::fixture_dir("catalog/good/vaccines.json"));
     REQUIRE(v.ok());
     CHECK(v.vaccines.size() == 3);
-    const auto bad = booking::load_vaccines(test::fixture_dir("catalog/broken/vaccines.duplicate_key.json"));
+    const auto bad =
+        booking::load_vaccines(test::fixture_dir("catalog/broken/vaccines.duplicate_key.json"));
     CHECK(bad.diagnostics.size() == 1);
   }
 }
@@ -169,15 +184,17 @@ TEST_SUITE("catalog slots") {
     const booking::CivilDate monday{2026, 11, 23};
     REQUIRE(booking::weekday(monday) == booking::Weekday::kMonday);
     const auto slots = booking::generate_slots(load.catalog, monday);
-    // Beleghata (default schedule, Mon-Sat = 12 days in 14): covishield+covaxin at 09:00, covaxin at 14:00.
-    // Park Circus (own schedule, Mon+Wed = 4 days): covishield at 10:00, sputnik_v at 14:00.
+    // Beleghata (default schedule, Mon-Sat = 12 days in 14): covishield+covaxin at 09:00, covaxin
+    // at 14:00. Park Circus (own schedule, Mon+Wed = 4 days): covishield at 10:00, sputnik_v at
+    // 14:00.
     CHECK(slots.size() == 12 * 3 + 4 * 2);
     for (const auto& s : slots) {
       CHECK(s.date >= monday);
       CHECK(s.date < booking::add_days(monday, 14));
       CHECK(booking::weekday(s.date) != booking::Weekday::kSunday);
     }
-    CHECK(slots.front() == booking::SlotSpec{"kmc-w012-beleghata", monday, "09:00", "11:00", "covishield", 20});
+    CHECK(slots.front() ==
+          booking::SlotSpec{"kmc-w012-beleghata", monday, "09:00", "11:00", "covishield", 20});
     const auto park = std::count_if(slots.begin(), slots.end(), [](const auto& s) {
       return s.venue_id == "kmc-w063-park-circus" && s.vaccine == "sputnik_v";
     });
@@ -198,8 +215,9 @@ TEST_SUITE("catalog slots") {
       for (const auto& v : centre.vaccines) {
         CAPTURE(centre.id);
         CAPTURE(v);
-        CHECK(std::any_of(slots.begin(), slots.end(),
-                          [&](const auto& s) { return s.venue_id == centre.id && s.vaccine == v; }));
+        CHECK(std::any_of(slots.begin(), slots.end(), [&](const auto& s) {
+          return s.venue_id == centre.id && s.vaccine == v;
+        }));
       }
     }
   }

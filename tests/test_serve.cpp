@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <fstream>
 #include <set>
 
 #include "support.h"
@@ -70,6 +71,44 @@ TEST_SUITE("cli serve") {
     CHECK(child.stderr_text().find("DEVELOPMENT MODE") != std::string::npos);
     CHECK(child.stderr_text().find("stopped cleanly") != std::string::npos);
     CHECK(test::count(dir.file("dev.db"), "SELECT count(*) FROM inbox") == 1);
+  }
+
+  TEST_CASE("end to end: a signed 'Hi' webhook gets the welcome queued in the outbox, committed with it") {
+    test::TempDir dir;
+    const std::string db = dir.file("e2e.db");
+    test::ChildProcess child({"serve", "--port", "0", "--db", db}, secret_env());
+    httplib::Client client("127.0.0.1", child.port());
+    auto res = post_signed(client, test::fixture("webhooks/text_hi.json"));
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    // The 200 came after COMMIT: the reply is already in the outbox, addressed with "+".
+    CHECK(test::count(db, "SELECT count(*) FROM outbox WHERE recipient = '919800000001' AND status = 'queued' "
+                          "AND json_extract(body, '$.to') = '+919800000001' "
+                          "AND json_extract(body, '$.interactive.type') = 'button'") == 1);
+    CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE resident = '919800000001'") == 2);
+    CHECK(test::count(db, "SELECT count(*) FROM sessions WHERE step = 'first_dose_date'") == 1);
+    CHECK(test::count(db, "SELECT count(*) FROM venues") == 12);  // demo centres seeded on first start
+    // The date, then a sticker: the session moves on, the sticker gets told what to send.
+    auto date = post_signed(client, test::fixture("webhooks/text_first_dose_date.json"));
+    REQUIRE(date);
+    CHECK(date->status == 200);
+    CHECK(test::count(db, "SELECT count(*) FROM sessions WHERE step = 'vaccine'") == 1);
+    CHECK(test::count(db, "SELECT count(*) FROM outbox") == 2);
+    child.kill(SIGTERM);
+    CHECK(child.wait() == 0);
+  }
+
+  TEST_CASE("refuses to start on broken content, naming file, line and column") {
+    test::TempDir dir;
+    std::filesystem::copy(std::filesystem::path(VAXBOT_SOURCE_DIR) / "templates", dir.path() / "templates");
+    std::string hi = test::read_file(dir.path() / "templates" / "hi.json");
+    hi.replace(hi.find("\"btn_confirm\""), 13, "\"btn_confirmX\"");
+    std::ofstream(dir.path() / "templates" / "hi.json") << hi;
+    test::ChildProcess child({"serve", "--port", "0", "--db", dir.file("x.db"), "--templates",
+                              (dir.path() / "templates").string()},
+                             secret_env(), false);
+    CHECK(child.wait() == 1);
+    CHECK(child.stderr_text().find("hi.json:1:1: missing \"btn_confirm\"") != std::string::npos);
   }
 
   TEST_CASE("SIGKILL while clients post: every 200 survives; re-sent messages are stored once") {

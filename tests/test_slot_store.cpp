@@ -39,13 +39,14 @@ std::int64_t make_slot(store::SlotStore& s, int capacity, const std::string& vac
                        const std::string& start = "09:00", const std::string& venue_id = "v1") {
   REQUIRE(s.upsert_venue(venue(venue_id, 1, "Venue " + venue_id)).ok());
   const std::string end = std::to_string(std::stoi(start) + 1) + start.substr(2);  // an hour later
-  auto slot = s.upsert_slot({venue_id, kMonday, start, end.size() == 4 ? "0" + end : end, vaccine, capacity});
+  auto slot = s.upsert_slot(
+      {venue_id, kMonday, start, end.size() == 4 ? "0" + end : end, vaccine, capacity});
   REQUIRE_MESSAGE(slot.ok(), (slot.ok() ? "" : slot.error().message));
   return slot->id;
 }
 
-store::Booking booking_for(const std::string& reference, const std::string& id_hash, std::int64_t slot_id,
-                           const std::string& vaccine = "covishield") {
+store::Booking booking_for(const std::string& reference, const std::string& id_hash,
+                           std::int64_t slot_id, const std::string& vaccine = "covishield") {
   store::Booking b;
   b.reference = reference;
   b.resident = "9198000" + id_hash.substr(0, 5);
@@ -81,10 +82,14 @@ TEST_SUITE("slot store seeding") {
     auto first = s.seed_if_empty(catalog, kMonday);
     REQUIRE(first.ok());
     CHECK(*first);
-    const auto expected = static_cast<std::int64_t>(booking::generate_slots(catalog, kMonday).size());
+    const auto expected =
+        static_cast<std::int64_t>(booking::generate_slots(catalog, kMonday).size());
     CHECK(test::count(path, "SELECT count(*) FROM venues") == 2);
     CHECK(test::count(path, "SELECT count(*) FROM slots") == expected);
-    CHECK(test::count(path, "SELECT count(*) FROM venues WHERE name_bn = 'ওয়ার্ড ১২ বেলেঘাটা' AND ward = 12") == 1);
+    CHECK(test::count(
+              path,
+              "SELECT count(*) FROM venues WHERE name_bn = 'ওয়ার্ড ১২ বেলেঘাটা' AND ward = 12") ==
+          1);
 
     auto again = s.seed_if_empty(catalog, booking::add_days(kMonday, 7));
     REQUIRE(again.ok());
@@ -211,7 +216,8 @@ TEST_SUITE("slot store seats") {
     REQUIRE(to_booked.ok());
     CHECK(to_booked->outcome == store::Upserted::kUpdated);
     CHECK(to_booked->id == id);
-    CHECK(s.upsert_slot({"v1", kMonday, "09:00", "10:00", "covishield", 2})->outcome == store::Upserted::kUnchanged);
+    CHECK(s.upsert_slot({"v1", kMonday, "09:00", "10:00", "covishield", 2})->outcome ==
+          store::Upserted::kUnchanged);
     CHECK(s.take_seat(id).error().code == core::ErrorCode::kConflict);
     auto bad = s.upsert_slot({"v1", kMonday, "11:00", "10:00", "covishield", 2});
     CHECK(bad.error().code == core::ErrorCode::kInvalidInput);
@@ -238,9 +244,10 @@ TEST_SUITE("slot store bookings") {
     CHECK(booked(path, second) == 0);
     // The index holds even against code that does not ask first.
     SQLite::Database raw(path, SQLite::OPEN_READWRITE);
-    CHECK_THROWS(raw.exec("INSERT INTO bookings (reference, resident, id_type, id_hash, vaccine, "
-                          "first_dose_date, slot_id, created_at, updated_at) VALUES "
-                          "('VX-C', 'r', 'aadhaar', 'samehash', 'covishield', '2026-08-01', 2, 0, 0)"));
+    CHECK_THROWS(
+        raw.exec("INSERT INTO bookings (reference, resident, id_type, id_hash, vaccine, "
+                 "first_dose_date, slot_id, created_at, updated_at) VALUES "
+                 "('VX-C', 'r', 'aadhaar', 'samehash', 'covishield', '2026-08-01', 2, 0, 0)"));
     auto found = s.active_booking_for("samehash");
     REQUIRE(found.ok());
     REQUIRE(found->has_value());
@@ -261,7 +268,8 @@ TEST_SUITE("slot store bookings") {
     const auto id = make_slot(s, 5, "covaxin");
     auto r = s.create_booking(booking_for("VX-A", "h", id, "covishield"));
     CHECK(r.error().code == core::ErrorCode::kInvalidInput);
-    CHECK(s.create_booking(booking_for("VX-A", "h", 4242)).error().code == core::ErrorCode::kNotFound);
+    CHECK(s.create_booking(booking_for("VX-A", "h", 4242)).error().code ==
+          core::ErrorCode::kNotFound);
   }
 
   TEST_CASE("cancel frees the seat and allows a new booking") {
@@ -335,12 +343,14 @@ TEST_SUITE("slot store queries") {
              {"b-ward9", tue, "11:00", "covishield", 5},
              {"b-ward9", kMonday, "09:00", "covishield", 5},
              {"b-ward9", kMonday, "11:00", "covishield", 5},
-             {"b-ward9", booking::add_days(kMonday, -1), "09:00", "covishield", 5},  // before `from`
+             {"b-ward9", booking::add_days(kMonday, -1), "09:00", "covishield",
+              5},  // before `from`
              {"a-ward9", kMonday, "09:00", "covishield", 2},
              {"a-ward9", kMonday, "09:00", "covaxin", 9},  // other vaccine
              {"c-ward2", tue, "14:00", "covishield", 1},
              {"d-full", kMonday, "09:00", "covishield", 1}}) {
-      REQUIRE(s.upsert_slot({v, date, start, start == "14:00" ? "16:00" : "12:00", vaccine, cap}).ok());
+      REQUIRE(
+          s.upsert_slot({v, date, start, start == "14:00" ? "16:00" : "12:00", vaccine, cap}).ok());
     }
     auto full_slot = s.free_slots("d-full", kMonday, "covishield", 10);
     REQUIRE(full_slot.ok());
@@ -401,11 +411,17 @@ TEST_SUITE("slot store import") {
     store::SlotStore s(*db);
     REQUIRE(*s.seed_if_empty(fixture_catalog(), kMonday));
     const auto before = test::count(path, "SELECT count(*) FROM slots");
-    store::Venue beleghata{"kmc-w012-beleghata", "UPHC Ward 12 Beleghata", "", "",
-                           "12 Demo Lane (sample address), Beleghata, Kolkata 700010", 0};
+    store::Venue beleghata{"kmc-w012-beleghata",
+                           "UPHC Ward 12 Beleghata",
+                           "",
+                           "",
+                           "12 Demo Lane (sample address), Beleghata, Kolkata 700010",
+                           0};
     std::vector<store::ImportRow> rows = {
         {"f.csv:2", beleghata, {"kmc-w012-beleghata", kMonday, "17:00", "18:00", "covishield", 10}},
-        {"f.csv:3", venue("new-camp", 0, "New Camp"), {"new-camp", kMonday, "10:00", "12:00", "covaxin", 4}},
+        {"f.csv:3",
+         venue("new-camp", 0, "New Camp"),
+         {"new-camp", kMonday, "10:00", "12:00", "covaxin", 4}},
         {"f.csv:4", beleghata, {"kmc-w012-beleghata", kMonday, "09:00", "11:00", "covishield", 25}},
     };
     auto sum = s.import(rows);
@@ -415,16 +431,21 @@ TEST_SUITE("slot store import") {
     CHECK(sum->slots_added == 2);
     CHECK(sum->slots_updated == 1);
     CHECK(test::count(path, "SELECT count(*) FROM slots") == before + 2);
-    CHECK(test::count(path, "SELECT count(*) FROM venues WHERE id = 'kmc-w012-beleghata' AND ward = 12 "
-                            "AND name_bn = 'ওয়ার্ড ১২ বেলেঘাটা'") == 1);
+    CHECK(test::count(path,
+                      "SELECT count(*) FROM venues WHERE id = 'kmc-w012-beleghata' AND ward = 12 "
+                      "AND name_bn = 'ওয়ার্ড ১২ বেলেঘাটা'") == 1);
 
     // A row that cannot go in (capacity below booked) sinks the whole file.
     auto slot_id = s.free_slots("new-camp", kMonday, "covaxin", 1)->front().id;
     REQUIRE(s.take_seat(slot_id).ok());
     REQUIRE(s.take_seat(slot_id).ok());
     rows = {
-        {"f.csv:2", venue("another", 3, "Another"), {"another", kMonday, "10:00", "12:00", "covaxin", 4}},
-        {"f.csv:3", venue("new-camp", 0, "New Camp"), {"new-camp", kMonday, "10:00", "12:00", "covaxin", 1}},
+        {"f.csv:2",
+         venue("another", 3, "Another"),
+         {"another", kMonday, "10:00", "12:00", "covaxin", 4}},
+        {"f.csv:3",
+         venue("new-camp", 0, "New Camp"),
+         {"new-camp", kMonday, "10:00", "12:00", "covaxin", 1}},
     };
     auto failed = s.import(rows);
     REQUIRE_FALSE(failed.ok());

@@ -53,8 +53,8 @@ class PositionIndex {
   static constexpr int kMaxDepth = 64;
 
   void skip_space() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -83,9 +83,12 @@ class PositionIndex {
   static std::string escape(const std::string& key) {
     std::string out;
     for (char c : key) {
-      if (c == '~') out += "~0";
-      else if (c == '/') out += "~1";
-      else out += c;
+      if (c == '~')
+        out += "~0";
+      else if (c == '/')
+        out += "~1";
+      else
+        out += c;
     }
     return out;
   }
@@ -110,8 +113,10 @@ class PositionIndex {
         const std::size_t key_at = pos_;
         const std::string child = path + "/" + escape(string());
         if (depth < kMaxDepth) {
-          if (offsets_.count(child) > 0) duplicates_.push_back({child, key_at});
-          else offsets_[child] = key_at;
+          if (offsets_.count(child) > 0)
+            duplicates_.push_back({child, key_at});
+          else
+            offsets_[child] = key_at;
         }
         skip_space();
         if (pos_ < text_.size() && text_[pos_] == ':') ++pos_;
@@ -136,7 +141,8 @@ class PositionIndex {
       }
       pos_ = std::min(pos_ + 1, text_.size());
     } else {
-      while (pos_ < text_.size() && std::string_view(",}] \t\r\n").find(text_[pos_]) == std::string_view::npos) {
+      while (pos_ < text_.size() &&
+             std::string_view(",}] \t\r\n").find(text_[pos_]) == std::string_view::npos) {
         ++pos_;
       }
     }
@@ -161,8 +167,7 @@ class File {
     std::ostringstream ss;
     ss << in.rdbuf();
     text_ = ss.str();
-    if (text_.find_first_not_of(" \t\r\n") == std::string::npos ||
-        text_ == "\xEF\xBB\xBF") {
+    if (text_.find_first_not_of(" \t\r\n") == std::string::npos || text_ == "\xEF\xBB\xBF") {
       report_at(0, "the file is empty");
       return;
     }
@@ -216,7 +221,9 @@ class File {
   bool parsed_ = false;
 };
 
-std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string in_quotes(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -225,11 +232,13 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 // Reports keys other than `allowed` (keys starting with '_' are comments).
-void check_keys(File& f, const json& obj, const std::string& ptr, const std::vector<std::string>& allowed) {
+void check_keys(File& f, const json& obj, const std::string& ptr,
+                const std::vector<std::string>& allowed) {
   for (const auto& [key, unused] : obj.items()) {
     if (key.starts_with("_")) continue;
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      f.report(ptr + "/" + key, "unknown key " + in_quotes(key) + " (expected " + join(allowed) + ")");
+      f.report(ptr + "/" + key,
+               "unknown key " + in_quotes(key) + " (expected " + join(allowed) + ")");
     }
   }
 }
@@ -241,7 +250,8 @@ bool require_object(File& f, const json& v, const std::string& ptr, const std::s
 }
 
 // The array at obj[key], non-empty; reports and returns nullptr otherwise.
-const json* require_array(File& f, const json& obj, const std::string& ptr, const std::string& key) {
+const json* require_array(File& f, const json& obj, const std::string& ptr,
+                          const std::string& key) {
   if (!obj.contains(key)) {
     f.report(ptr, "missing " + in_quotes(key) + " (a list [ ... ])");
     return nullptr;
@@ -285,14 +295,15 @@ std::optional<std::string> require_text(File& f, const json& obj, const std::str
   return s;
 }
 
-std::optional<int> require_int(File& f, const json& obj, const std::string& ptr, const std::string& key,
-                               int min, int max) {
+std::optional<int> require_int(File& f, const json& obj, const std::string& ptr,
+                               const std::string& key, int min, int max) {
   if (!obj.contains(key)) {
     f.report(ptr, "missing " + in_quotes(key));
     return std::nullopt;
   }
   const json& v = obj.at(key);
-  const std::string range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+  const std::string range =
+      "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
   if (!v.is_number_integer()) {
     f.report(ptr + "/" + key, in_quotes(key) + " must be " + range + ", not " + v.dump());
     return std::nullopt;
@@ -316,7 +327,10 @@ std::optional<LocalizedName> require_names(File& f, const json& obj, const std::
   const std::string p = ptr + "/" + key;
   const json& v = obj.at(key);
   if (!v.is_object()) {
-    f.report(p, in_quotes(key) + " must be an object with en, bn and hi, e.g. {\"en\": ..., \"bn\": ..., \"hi\": ...}");
+    f.report(
+        p,
+        in_quotes(key) +
+            " must be an object with en, bn and hi, e.g. {\"en\": ..., \"bn\": ..., \"hi\": ...}");
     return std::nullopt;
   }
   check_keys(f, v, p, {"en", "bn", "hi"});
@@ -328,7 +342,9 @@ std::optional<LocalizedName> require_names(File& f, const json& obj, const std::
   return LocalizedName{*en, *bn, *hi};
 }
 
-bool is_key_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
+bool is_key_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
 
 // Reads a list of vaccine keys: strings, no repeats, each known (when `known` is given).
 std::vector<std::string> vaccine_list(File& f, const json& obj, const std::string& ptr,
@@ -409,7 +425,8 @@ std::vector<IdProofType> read_id_types(File& f) {
     if (!key) continue;
     auto known_it = std::find(known.begin(), known.end(), *key);
     if (known_it == known.end()) {
-      f.report(p + "/key", "unknown ID type " + in_quotes(*key) + " (vaxbot recognises " + join(known) + ")");
+      f.report(p + "/key",
+               "unknown ID type " + in_quotes(*key) + " (vaxbot recognises " + join(known) + ")");
       continue;
     }
     if (auto it = first_seen.find(*key); it != first_seen.end()) {
@@ -418,7 +435,9 @@ std::vector<IdProofType> read_id_types(File& f) {
       continue;
     }
     first_seen[*key] = p + "/key";
-    if (names) out.push_back({*key, kAllIdTypes[static_cast<std::size_t>(known_it - known.begin())], *names});
+    if (names)
+      out.push_back(
+          {*key, kAllIdTypes[static_cast<std::size_t>(known_it - known.begin())], *names});
   }
   return out;
 }
@@ -439,7 +458,8 @@ std::vector<Centre> read_centres(File& f, const std::set<std::string, std::less<
     auto id = require_text(f, v, p, "id", kMaxIdLength, "an id");
     auto ward = require_int(f, v, p, "ward", 1, kMaxWard);
     auto names = require_names(f, v, p, "name");
-    auto address = require_text(f, v, p, "address", kMaxRowDescription, "a WhatsApp list row description");
+    auto address =
+        require_text(f, v, p, "address", kMaxRowDescription, "a WhatsApp list row description");
     const std::size_t before = f.problems();
     auto given = vaccine_list(f, v, p, vaccines, vaccines_file);
     const bool vaccines_ok = f.problems() == before;
@@ -500,7 +520,8 @@ std::optional<WeeklySchedule> read_schedule(File& f, const json& v, const std::s
         if (!t) continue;
         auto minutes = parse_hhmm(*t);
         if (!minutes) {
-          f.report(wp + "/" + key, in_quotes(key) + " \"" + *t + "\" is not a time of day (HH:MM, 00:00 to 23:59)");
+          f.report(wp + "/" + key,
+                   in_quotes(key) + " \"" + *t + "\" is not a time of day (HH:MM, 00:00 to 23:59)");
           continue;
         }
         const bool is_start = std::string_view(key) == "start";
@@ -518,8 +539,9 @@ std::optional<WeeklySchedule> read_schedule(File& f, const json& v, const std::s
           const auto& given = centre->vaccines;
           if (std::find(given.begin(), given.end(), tw.vaccines[k]) == given.end()) {
             f.report(wp + "/vaccines/" + std::to_string(k),
-                     "centre " + in_quotes(centre->id) + " does not give " + in_quotes(tw.vaccines[k]) +
-                         " (see its 'vaccines' in " + centres_file + ")");
+                     "centre " + in_quotes(centre->id) + " does not give " +
+                         in_quotes(tw.vaccines[k]) + " (see its 'vaccines' in " + centres_file +
+                         ")");
           }
         }
       }
@@ -529,10 +551,11 @@ std::optional<WeeklySchedule> read_schedule(File& f, const json& v, const std::s
           const auto& other = s.windows[j];
           if (spans[j].first < 0 || !(spans[j].first < to && from < spans[j].second)) continue;
           for (const auto& vk : tw.vaccines) {
-            if (std::find(other.vaccines.begin(), other.vaccines.end(), vk) == other.vaccines.end()) continue;
-            f.report(wp, "window " + tw.start + "-" + tw.end + " overlaps the window " + other.start +
-                             "-" + other.end + " on line " + std::to_string(f.line_of(pointers[j])) +
-                             " for " + in_quotes(vk));
+            if (std::find(other.vaccines.begin(), other.vaccines.end(), vk) == other.vaccines.end())
+              continue;
+            f.report(wp, "window " + tw.start + "-" + tw.end + " overlaps the window " +
+                             other.start + "-" + other.end + " on line " +
+                             std::to_string(f.line_of(pointers[j])) + " for " + in_quotes(vk));
             break;
           }
         }
@@ -548,7 +571,8 @@ std::optional<WeeklySchedule> read_schedule(File& f, const json& v, const std::s
 }
 
 void read_schedules(File& f, Catalog& catalog, const std::set<std::string, std::less<>>* vaccines,
-                    bool centres_ok, const std::string& vaccines_file, const std::string& centres_file) {
+                    bool centres_ok, const std::string& vaccines_file,
+                    const std::string& centres_file) {
   if (!f.parsed() || !require_object(f, f.root(), "", "the file")) return;
   check_keys(f, f.root(), "", {"default", "centres"});
   const json& root = f.root();
@@ -557,8 +581,8 @@ void read_schedules(File& f, Catalog& catalog, const std::set<std::string, std::
     return;
   }
   if (root.contains("default")) {
-    catalog.default_schedule =
-        read_schedule(f, root.at("default"), "/default", vaccines, nullptr, vaccines_file, centres_file);
+    catalog.default_schedule = read_schedule(f, root.at("default"), "/default", vaccines, nullptr,
+                                             vaccines_file, centres_file);
   }
   if (root.contains("centres") && require_object(f, root.at("centres"), "/centres", "'centres'")) {
     for (const auto& [id, value] : root.at("centres").items()) {
@@ -566,7 +590,8 @@ void read_schedules(File& f, Catalog& catalog, const std::set<std::string, std::
       const Centre* centre = catalog.centre(id);
       if (centre == nullptr) {
         // A centre that failed its own checks has been reported in centres.json already.
-        if (centres_ok) f.report(p, "unknown centre " + in_quotes(id) + " (not an id in " + centres_file + ")");
+        if (centres_ok)
+          f.report(p, "unknown centre " + in_quotes(id) + " (not an id in " + centres_file + ")");
         continue;
       }
       if (auto s = read_schedule(f, value, p, vaccines, centre, vaccines_file, centres_file)) {
@@ -583,14 +608,16 @@ void check_coverage(File& centres_file, const Catalog& catalog, const std::strin
     const std::string p = "/centres/" + std::to_string(i);
     const WeeklySchedule* s = catalog.schedule_for(c.id);
     if (s == nullptr) {
-      centres_file.report(p + "/id", "centre " + in_quotes(c.id) + " has no schedule: add it to 'centres' in " +
+      centres_file.report(p + "/id", "centre " + in_quotes(c.id) +
+                                         " has no schedule: add it to 'centres' in " +
                                          schedule_file + " or give a 'default'");
       continue;
     }
     for (std::size_t k = 0; k < c.vaccines.size(); ++k) {
       bool covered = false;
       for (const auto& w : s->windows) {
-        covered = covered || std::find(w.vaccines.begin(), w.vaccines.end(), c.vaccines[k]) != w.vaccines.end();
+        covered = covered || std::find(w.vaccines.begin(), w.vaccines.end(), c.vaccines[k]) !=
+                                 w.vaccines.end();
       }
       if (!covered) {
         centres_file.report(p + "/vaccines/" + std::to_string(k),
@@ -635,7 +662,8 @@ VaccinesLoad load_vaccines(const std::filesystem::path& vaccines_json) {
     File f(vaccines_json, out.diagnostics);
     out.vaccines = read_vaccines(f);
   } catch (const std::exception& e) {  // a nlohmann type error we did not foresee: a bug
-    out.diagnostics.push_back({vaccines_json.string(), 1, 1, std::string("internal error: ") + e.what()});
+    out.diagnostics.push_back(
+        {vaccines_json.string(), 1, 1, std::string("internal error: ") + e.what()});
   }
   return out;
 }
@@ -664,7 +692,8 @@ CatalogLoad load_catalog(const std::filesystem::path& data_dir) {
 
     const std::size_t before_schedule = diags.size();
     File schedule(data_dir / "schedule.json", diags);
-    read_schedules(schedule, catalog, known_ptr, centres_ok, vaccines.short_name(), centres.short_name());
+    read_schedules(schedule, catalog, known_ptr, centres_ok, vaccines.short_name(),
+                   centres.short_name());
     if (centres_ok && schedule.parsed() && diags.size() == before_schedule) {
       check_coverage(centres, catalog, schedule.short_name());
     }
@@ -706,11 +735,14 @@ Eligibility eligibility(const Vaccine& vaccine, CivilDate first_dose, CivilDate 
   return e;
 }
 
-std::size_t code_points(std::string_view utf8) { return text::decode_utf8(utf8).size(); }
+std::size_t code_points(std::string_view utf8) {
+  return text::decode_utf8(utf8).size();
+}
 
 std::optional<int> parse_hhmm(std::string_view t) {
   auto digit = [&](std::size_t i) { return t[i] >= '0' && t[i] <= '9'; };
-  if (t.size() != 5 || t[2] != ':' || !digit(0) || !digit(1) || !digit(3) || !digit(4)) return std::nullopt;
+  if (t.size() != 5 || t[2] != ':' || !digit(0) || !digit(1) || !digit(3) || !digit(4))
+    return std::nullopt;
   const int h = (t[0] - '0') * 10 + (t[1] - '0');
   const int m = (t[3] - '0') * 10 + (t[4] - '0');
   if (h > 23 || m > 59) return std::nullopt;

@@ -47,6 +47,7 @@ core::Result<std::string> id_key(const std::string& file) {
 
 App::~App() {
   if (writer_) writer_->stop();
+  if (checkpointer_) checkpointer_->stop();
 }
 
 core::Result<std::unique_ptr<App>> App::open(const AppOptions& options, const core::Clock& clock,
@@ -66,6 +67,7 @@ core::Result<std::unique_ptr<App>> App::open(const AppOptions& options, const co
 
   store::DatabaseOptions db_options = options.database;
   db_options.redact = [](std::string_view text) { return booking::mask_id_numbers_in_text(text); };
+  db_options.checkpoint_on_commit = false;  // the checkpointer thread does it
   auto db = store::Database::open(db_options);
   if (!db.ok()) return db.error();
   {
@@ -87,6 +89,9 @@ core::Result<std::unique_ptr<App>> App::open(const AppOptions& options, const co
   app->writer_ = std::make_unique<store::Writer>(
       std::move(*db), clock, metrics, options.writer,
       [conv](store::Database& d, const core::Event& e) { return conv->handle(d, e); });
+  auto checkpointer = store::Checkpointer::start(options.database, std::chrono::milliseconds(200));
+  if (!checkpointer.ok()) return checkpointer.error();
+  app->checkpointer_ = std::move(*checkpointer);
   return app;
 }
 

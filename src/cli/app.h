@@ -10,6 +10,7 @@
 #include "conversation/conversation.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "store/checkpointer.h"
 #include "store/database.h"
 #include "store/writer.h"
 
@@ -38,6 +39,7 @@ class App {
   // the conversation's prepared statements must go before the connection.
   std::unique_ptr<store::Writer> writer_;
   std::unique_ptr<conversation::Conversation> conversation_;
+  std::unique_ptr<store::Checkpointer> checkpointer_;
 };
 
 // The key under which ID numbers are hashed: $VAXBOT_ID_KEY, or the key file,

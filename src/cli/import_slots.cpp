@@ -73,11 +73,13 @@ core::Result<std::vector<Record>> parse_csv(std::string_view text) {
           field += text[i++];
         }
         if (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
-          return core::make_error(core::ErrorCode::kInvalidInput,
-                                  std::to_string(line) + ": text after a closing quote (write \"\" for a quote)");
+          return core::make_error(
+              core::ErrorCode::kInvalidInput,
+              std::to_string(line) + ": text after a closing quote (write \"\" for a quote)");
         }
       } else {
-        while (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') field += text[i++];
+        while (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r')
+          field += text[i++];
       }
       r.fields.push_back(std::move(field));
       field.clear();
@@ -92,7 +94,8 @@ core::Result<std::vector<Record>> parse_csv(std::string_view text) {
         end_of_record = true;
       }
     }
-    const bool blank = r.fields.size() == 1 && r.fields[0].find_first_not_of(" \t") == std::string::npos;
+    const bool blank =
+        r.fields.size() == 1 && r.fields[0].find_first_not_of(" \t") == std::string::npos;
     if (!blank) out.push_back(std::move(r));
   }
   return out;
@@ -109,9 +112,12 @@ std::string column_error(const char* column, const std::string& message) {
 }
 
 // Checks one record; returns the row or a message naming the column.
-core::Result<store::ImportRow> to_row(const Record& r, const std::vector<booking::Vaccine>& vaccines,
+core::Result<store::ImportRow> to_row(const Record& r,
+                                      const std::vector<booking::Vaccine>& vaccines,
                                       const std::string& file) {
-  auto bad = [](std::string message) { return core::make_error(core::ErrorCode::kInvalidInput, std::move(message)); };
+  auto bad = [](std::string message) {
+    return core::make_error(core::ErrorCode::kInvalidInput, std::move(message));
+  };
   if (r.fields.size() != kColumns) {
     return bad("expected " + std::to_string(kColumns) + " columns (" + kHeader + "), found " +
                std::to_string(r.fields.size()));
@@ -122,12 +128,14 @@ core::Result<store::ImportRow> to_row(const Record& r, const std::vector<booking
   row.origin = file + ":" + std::to_string(r.line);
   const std::string& id = f[0];
   if (!booking::is_valid_venue_id(id)) {
-    return bad(column_error("venue_id", "'" + id + "' must be 1 to 64 characters of a-z, 0-9, - and _"));
+    return bad(
+        column_error("venue_id", "'" + id + "' must be 1 to 64 characters of a-z, 0-9, - and _"));
   }
   if (f[1].empty()) return bad(column_error("venue_name", "is empty"));
   if (auto n = booking::code_points(f[1]); n > booking::kMaxRowTitle) {
-    return bad(column_error("venue_name", "'" + f[1] + "' has " + std::to_string(n) + " characters; at most " +
-                                              std::to_string(booking::kMaxRowTitle) + " fit a WhatsApp list row"));
+    return bad(column_error(
+        "venue_name", "'" + f[1] + "' has " + std::to_string(n) + " characters; at most " +
+                          std::to_string(booking::kMaxRowTitle) + " fit a WhatsApp list row"));
   }
   if (f[2].empty()) return bad(column_error("address", "is empty"));
   if (auto n = booking::code_points(f[2]); n > booking::kMaxRowDescription) {
@@ -140,7 +148,8 @@ core::Result<store::ImportRow> to_row(const Record& r, const std::vector<booking
     return bad(column_error("date", "'" + f[3] + "' is not a real date in the form YYYY-MM-DD"));
   }
   const auto start = booking::parse_hhmm(f[4]);
-  if (!start) return bad(column_error("start", "'" + f[4] + "' is not a time HH:MM (00:00 to 23:59)"));
+  if (!start)
+    return bad(column_error("start", "'" + f[4] + "' is not a time HH:MM (00:00 to 23:59)"));
   const auto end = booking::parse_hhmm(f[5]);
   if (!end) return bad(column_error("end", "'" + f[5] + "' is not a time HH:MM (00:00 to 23:59)"));
   if (*end <= *start) return bad(column_error("end", f[5] + " is not after start " + f[4]));
@@ -169,19 +178,23 @@ core::Result<store::ImportRow> to_row(const Record& r, const std::vector<booking
 int import_slots(const std::vector<std::string>& argv) {
   auto parsed = Args::parse(argv, kImportOptions);
   if (!parsed.ok()) {
-    std::cerr << "vaxbot import-slots: " << parsed.error().message << "\n" << usage(kSynopsis, kImportOptions);
+    std::cerr << "vaxbot import-slots: " << parsed.error().message << "\n"
+              << usage(kSynopsis, kImportOptions);
     return 2;
   }
   const Args& args = *parsed;
   if (args.has("help")) {
-    std::cout << usage(kSynopsis, kImportOptions) << "\nThe CSV file starts with the header\n  " << kHeader
-              << "\n(date YYYY-MM-DD, times HH:MM, vaccine a key of vaccines.json, capacity > 0).\n"
-                 "A row for an existing venue, date, start and vaccine updates its end and capacity.\n"
-                 "Nothing is imported when any row is wrong.\n";
+    std::cout
+        << usage(kSynopsis, kImportOptions) << "\nThe CSV file starts with the header\n  "
+        << kHeader
+        << "\n(date YYYY-MM-DD, times HH:MM, vaccine a key of vaccines.json, capacity > 0).\n"
+           "A row for an existing venue, date, start and vaccine updates its end and capacity.\n"
+           "Nothing is imported when any row is wrong.\n";
     return 0;
   }
   if (args.positional().size() != 1) {
-    std::cerr << "vaxbot import-slots: give exactly one CSV file\n" << usage(kSynopsis, kImportOptions);
+    std::cerr << "vaxbot import-slots: give exactly one CSV file\n"
+              << usage(kSynopsis, kImportOptions);
     return 2;
   }
   auto busy = args.get_int("busy-timeout", 30000, 0, 3'600'000);
@@ -191,7 +204,8 @@ int import_slots(const std::vector<std::string>& argv) {
   }
   const std::string file = args.positional().front();
 
-  const auto vaccines = booking::load_vaccines(std::filesystem::path(args.get("data", "data")) / "vaccines.json");
+  const auto vaccines =
+      booking::load_vaccines(std::filesystem::path(args.get("data", "data")) / "vaccines.json");
   if (!vaccines.ok()) {
     for (const auto& d : vaccines.diagnostics) std::cerr << core::to_string(d) << "\n";
     std::cerr << "vaxbot import-slots: the vaccine list is broken; nothing imported\n";
@@ -211,22 +225,25 @@ int import_slots(const std::vector<std::string>& argv) {
     return 1;
   }
   if (records->empty()) {
-    std::cerr << file << ":1: the file is empty; the first line must be " << kHeader << "\nnothing imported\n";
+    std::cerr << file << ":1: the file is empty; the first line must be " << kHeader
+              << "\nnothing imported\n";
     return 1;
   }
   const Record& header = records->front();
   std::string header_text;
   for (const auto& h : header.fields) header_text += (header_text.empty() ? "" : ",") + trim(h);
   if (header_text != kHeader) {
-    std::cerr << file << ":" << header.line << ": the header must be exactly " << kHeader << ", not "
-              << header_text << "\nnothing imported\n";
+    std::cerr << file << ":" << header.line << ": the header must be exactly " << kHeader
+              << ", not " << header_text << "\nnothing imported\n";
     return 1;
   }
 
   // Check every row first, and report every bad one, so staff fix a file in one go.
   std::vector<store::ImportRow> rows;
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, int> first_line;  // slot key
-  std::map<std::string, std::pair<int, std::pair<std::string, std::string>>> venue_first;    // id -> line, name/address
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, int>
+      first_line;  // slot key
+  std::map<std::string, std::pair<int, std::pair<std::string, std::string>>>
+      venue_first;  // id -> line, name/address
   int bad = 0;
   for (std::size_t i = 1; i < records->size(); ++i) {
     const Record& r = (*records)[i];
@@ -239,10 +256,13 @@ int import_slots(const std::vector<std::string>& argv) {
       const auto key = std::make_tuple(s.venue_id, booking::to_iso(s.date), s.start, s.vaccine);
       const auto venue = std::make_pair(row->venue.name, row->venue.address);
       if (auto it = first_line.find(key); it != first_line.end()) {
-        problem = "the same venue_id, date, start and vaccine as line " + std::to_string(it->second);
-      } else if (auto v = venue_first.find(s.venue_id); v != venue_first.end() && v->second.second != venue) {
-        problem = column_error(v->second.second.first != venue.first ? "venue_name" : "address",
-                               "differs from line " + std::to_string(v->second.first) + " for venue " + s.venue_id);
+        problem =
+            "the same venue_id, date, start and vaccine as line " + std::to_string(it->second);
+      } else if (auto v = venue_first.find(s.venue_id);
+                 v != venue_first.end() && v->second.second != venue) {
+        problem = column_error(
+            v->second.second.first != venue.first ? "venue_name" : "address",
+            "differs from line " + std::to_string(v->second.first) + " for venue " + s.venue_id);
       } else {
         first_line.emplace(key, r.line);
         venue_first.emplace(s.venue_id, std::make_pair(r.line, venue));
@@ -255,7 +275,8 @@ int import_slots(const std::vector<std::string>& argv) {
     }
   }
   if (bad > 0) {
-    std::cerr << file << ": " << bad << (bad == 1 ? " bad row" : " bad rows") << "; nothing imported\n";
+    std::cerr << file << ": " << bad << (bad == 1 ? " bad row" : " bad rows")
+              << "; nothing imported\n";
     return 1;
   }
 
@@ -273,10 +294,11 @@ int import_slots(const std::vector<std::string>& argv) {
     std::cerr << summary.error().message << "\nnothing imported\n";
     return 1;
   }
-  std::cout << "imported " << rows.size() << (rows.size() == 1 ? " row" : " rows") << " from " << file
-            << ": venues " << summary->venues_added << " added, " << summary->venues_updated << " updated, "
-            << summary->venues_unchanged << " unchanged; slots " << summary->slots_added << " added, "
-            << summary->slots_updated << " updated, " << summary->slots_unchanged << " unchanged\n";
+  std::cout << "imported " << rows.size() << (rows.size() == 1 ? " row" : " rows") << " from "
+            << file << ": venues " << summary->venues_added << " added, " << summary->venues_updated
+            << " updated, " << summary->venues_unchanged << " unchanged; slots "
+            << summary->slots_added << " added, " << summary->slots_updated << " updated, "
+            << summary->slots_unchanged << " unchanged\n";
   return 0;
 }
 

@@ -47,6 +47,7 @@ core::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& op
       db.exec(options.synchronous == Synchronous::kFull ? "PRAGMA synchronous = FULL"
                                                         : "PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = ON");
+      if (!options.checkpoint_on_commit) db.exec("PRAGMA wal_autocheckpoint = 0");
       if (options.max_page_count > 0) {
         db.exec("PRAGMA max_page_count = " + std::to_string(options.max_page_count));
       }
@@ -215,6 +216,15 @@ core::Status Database::ping() {
 }
 
 SQLite::Database& Database::handle() { return impl_->db; }
+
+core::Status Database::checkpoint() {
+  try {
+    impl_->db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    return core::ok_status();
+  } catch (const std::exception& e) {
+    return sqlite_error(e, "checkpoint");
+  }
+}
 
 int Database::schema_version() const {
   try {

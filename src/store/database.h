@@ -39,6 +39,8 @@ struct DatabaseOptions {
   // Applied to the words of every message before it is stored (the caller
   // masks ID numbers with it). Unset: stored as received.
   std::function<std::string(std::string_view)> redact;
+  // false: no automatic WAL checkpoint in COMMIT (a Checkpointer thread does it).
+  bool checkpoint_on_commit = true;
 };
 
 // What became of one event offered to the store.
@@ -65,6 +67,9 @@ class Database {
 
   // A cheap query that proves the file is readable.
   core::Status ping();
+
+  // Copies what it can of the WAL into the database without waiting for anyone.
+  core::Status checkpoint();
 
   int schema_version() const;
 

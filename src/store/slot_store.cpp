@@ -40,19 +40,24 @@ enum class Q {
   kCount,  // number of statements
 };
 
-constexpr const char* kSlotColumns = R"(id, venue_id, date, start, "end", vaccine, capacity, booked)";
+constexpr const char* kSlotColumns =
+    R"(id, venue_id, date, start, "end", vaccine, capacity, booked)";
 constexpr const char* kBookingColumns =
     "reference, resident, id_type, id_hash, id_last4, vaccine, first_dose_date, slot_id, status, "
     "created_at, updated_at";
 
 std::string sql_for(Q q) {
   switch (q) {
-    case Q::kCountVenues: return "SELECT count(*) FROM venues";
-    case Q::kVenue: return "SELECT id, name, name_bn, name_hi, address, ward FROM venues WHERE id = ?1";
+    case Q::kCountVenues:
+      return "SELECT count(*) FROM venues";
+    case Q::kVenue:
+      return "SELECT id, name, name_bn, name_hi, address, ward FROM venues WHERE id = ?1";
     case Q::kInsertVenue:
-      return "INSERT INTO venues (id, name, name_bn, name_hi, address, ward) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+      return "INSERT INTO venues (id, name, name_bn, name_hi, address, ward) VALUES (?1, ?2, ?3, "
+             "?4, ?5, ?6)";
     case Q::kUpdateVenue:
-      return "UPDATE venues SET name = ?2, name_bn = ?3, name_hi = ?4, address = ?5, ward = ?6 WHERE id = ?1";
+      return "UPDATE venues SET name = ?2, name_bn = ?3, name_hi = ?4, address = ?5, ward = ?6 "
+             "WHERE id = ?1";
     case Q::kSlotByKey:
       return std::string("SELECT ") + kSlotColumns +
              " FROM slots WHERE venue_id = ?1 AND date = ?2 AND start = ?3 AND vaccine = ?4";
@@ -61,8 +66,10 @@ std::string sql_for(Q q) {
     case Q::kInsertSlotIfMissing:
       return R"(INSERT INTO slots (venue_id, date, start, "end", vaccine, capacity) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                 ON CONFLICT (venue_id, date, start, vaccine) DO NOTHING)";
-    case Q::kUpdateSlot: return R"(UPDATE slots SET "end" = ?2, capacity = ?3 WHERE id = ?1)";
-    case Q::kSlot: return std::string("SELECT ") + kSlotColumns + " FROM slots WHERE id = ?1";
+    case Q::kUpdateSlot:
+      return R"(UPDATE slots SET "end" = ?2, capacity = ?3 WHERE id = ?1)";
+    case Q::kSlot:
+      return std::string("SELECT ") + kSlotColumns + " FROM slots WHERE id = ?1";
     case Q::kVenuesWithFree:
       return R"sql(
         SELECT v.id, v.name, v.name_bn, v.name_hi, v.address, v.ward,
@@ -77,8 +84,10 @@ std::string sql_for(Q q) {
         WHERE venue_id = ?1 AND vaccine = ?2 AND date >= ?3 AND booked < capacity
         ORDER BY date, start, id
         LIMIT ?4 OFFSET ?5)sql";
-    case Q::kTakeSeat: return "UPDATE slots SET booked = booked + 1 WHERE id = ?1 AND booked < capacity";
-    case Q::kReleaseSeat: return "UPDATE slots SET booked = booked - 1 WHERE id = ?1 AND booked > 0";
+    case Q::kTakeSeat:
+      return "UPDATE slots SET booked = booked + 1 WHERE id = ?1 AND booked < capacity";
+    case Q::kReleaseSeat:
+      return "UPDATE slots SET booked = booked - 1 WHERE id = ?1 AND booked > 0";
     case Q::kInsertBooking:
       return std::string("INSERT INTO bookings (") + kBookingColumns +
              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'booked', ?9, ?9)";
@@ -89,9 +98,11 @@ std::string sql_for(Q q) {
              " FROM bookings WHERE id_hash = ?1 AND status = 'booked'";
     case Q::kActiveByResident:
       return std::string("SELECT ") + kBookingColumns +
-             " FROM bookings WHERE resident = ?1 AND status = 'booked' ORDER BY created_at DESC LIMIT 1";
+             " FROM bookings WHERE resident = ?1 AND status = 'booked' ORDER BY created_at DESC "
+             "LIMIT 1";
     case Q::kCancel:
-      return "UPDATE bookings SET status = 'cancelled', updated_at = ?2 WHERE reference = ?1 AND status = 'booked'";
+      return "UPDATE bookings SET status = 'cancelled', updated_at = ?2 WHERE reference = ?1 AND "
+             "status = 'booked'";
     case Q::kCounts:
       return R"sql(
         SELECT (SELECT count(*) FROM slots),
@@ -102,10 +113,14 @@ std::string sql_for(Q q) {
                (SELECT count(*) FROM slots s
                  WHERE s.booked != (SELECT count(*) FROM bookings b
                                      WHERE b.slot_id = s.id AND b.status IN ('booked', 'attended'))))sql";
-    case Q::kSavepoint: return "SAVEPOINT slot_store";
-    case Q::kRelease: return "RELEASE slot_store";
-    case Q::kRollbackTo: return "ROLLBACK TO slot_store";
-    case Q::kCount: break;
+    case Q::kSavepoint:
+      return "SAVEPOINT slot_store";
+    case Q::kRelease:
+      return "RELEASE slot_store";
+    case Q::kRollbackTo:
+      return "ROLLBACK TO slot_store";
+    case Q::kCount:
+      break;
   }
   return "";
 }
@@ -136,8 +151,12 @@ class Using {
   SQLite::Statement& s_;
 };
 
-std::string text(SQLite::Statement& s, int column) { return s.getColumn(column).getString(); }
-int integer(SQLite::Statement& s, int column) { return s.getColumn(column).getInt(); }
+std::string text(SQLite::Statement& s, int column) {
+  return s.getColumn(column).getString();
+}
+int integer(SQLite::Statement& s, int column) {
+  return s.getColumn(column).getInt();
+}
 
 booking::CivilDate date_of(const std::string& iso) {
   auto d = booking::parse_iso(iso);
@@ -188,24 +207,48 @@ core::Status check_slot(const booking::SlotSpec& slot) {
   const auto from = booking::parse_hhmm(slot.start);
   const auto to = booking::parse_hhmm(slot.end);
   std::string problem;
-  if (slot.venue_id.empty()) problem = "venue id is empty";
-  else if (!booking::is_valid(slot.date)) problem = "date is not a real date";
-  else if (!from) problem = "start '" + slot.start + "' is not HH:MM";
-  else if (!to) problem = "end '" + slot.end + "' is not HH:MM";
-  else if (*to <= *from) problem = "end " + slot.end + " is not after start " + slot.start;
-  else if (slot.vaccine.empty()) problem = "vaccine is empty";
-  else if (slot.capacity < 0) problem = "capacity is negative";
+  if (slot.venue_id.empty())
+    problem = "venue id is empty";
+  else if (!booking::is_valid(slot.date))
+    problem = "date is not a real date";
+  else if (!from)
+    problem = "start '" + slot.start + "' is not HH:MM";
+  else if (!to)
+    problem = "end '" + slot.end + "' is not HH:MM";
+  else if (*to <= *from)
+    problem = "end " + slot.end + " is not after start " + slot.start;
+  else if (slot.vaccine.empty())
+    problem = "vaccine is empty";
+  else if (slot.capacity < 0)
+    problem = "capacity is negative";
   if (problem.empty()) return core::ok_status();
   return make_error(ErrorCode::kInvalidInput, problem);
+}
+
+void tally(Upserted outcome, int& added, int& updated, int& unchanged) {
+  switch (outcome) {
+    case Upserted::kAdded:
+      ++added;
+      break;
+    case Upserted::kUpdated:
+      ++updated;
+      break;
+    case Upserted::kUnchanged:
+      ++unchanged;
+      break;
+  }
 }
 
 }  // namespace
 
 const char* to_string(BookingStatus status) {
   switch (status) {
-    case BookingStatus::kBooked: return "booked";
-    case BookingStatus::kCancelled: return "cancelled";
-    case BookingStatus::kAttended: return "attended";
+    case BookingStatus::kBooked:
+      return "booked";
+    case BookingStatus::kCancelled:
+      return "cancelled";
+    case BookingStatus::kAttended:
+      return "attended";
   }
   return "booked";
 }
@@ -335,9 +378,9 @@ struct SlotStore::Impl {
       return SlotUpsert{db.getLastInsertRowid(), Upserted::kAdded};
     }
     if (spec.capacity < existing->booked) {
-      return make_error(ErrorCode::kConflict, "capacity " + std::to_string(spec.capacity) +
-                                                  " is below the " + std::to_string(existing->booked) +
-                                                  " seats already booked");
+      return make_error(ErrorCode::kConflict,
+                        "capacity " + std::to_string(spec.capacity) + " is below the " +
+                            std::to_string(existing->booked) + " seats already booked");
     }
     if (existing->end == spec.end && existing->capacity == spec.capacity) {
       return SlotUpsert{existing->id, Upserted::kUnchanged};
@@ -354,7 +397,8 @@ struct SlotStore::Impl {
     Using s(get(Q::kTakeSeat));
     s->bind(1, slot_id);
     if (s->exec() == 1) return core::ok_status();
-    if (!slot(slot_id)) return make_error(ErrorCode::kNotFound, "no slot " + std::to_string(slot_id));
+    if (!slot(slot_id))
+      return make_error(ErrorCode::kNotFound, "no slot " + std::to_string(slot_id));
     return make_error(ErrorCode::kConflict, "slot full");
   }
 
@@ -362,15 +406,18 @@ struct SlotStore::Impl {
     Using s(get(Q::kReleaseSeat));
     s->bind(1, slot_id);
     if (s->exec() == 1) return core::ok_status();
-    if (!slot(slot_id)) return make_error(ErrorCode::kNotFound, "no slot " + std::to_string(slot_id));
-    return make_error(ErrorCode::kConflict, "slot " + std::to_string(slot_id) + " has no seat booked");
+    if (!slot(slot_id))
+      return make_error(ErrorCode::kNotFound, "no slot " + std::to_string(slot_id));
+    return make_error(ErrorCode::kConflict,
+                      "slot " + std::to_string(slot_id) + " has no seat booked");
   }
 };
 
 SlotStore::SlotStore(Database& db) : impl_(std::make_unique<Impl>(db)) {}
 SlotStore::~SlotStore() = default;
 
-core::Result<bool> SlotStore::seed_if_empty(const booking::Catalog& catalog, booking::CivilDate today) {
+core::Result<bool> SlotStore::seed_if_empty(const booking::Catalog& catalog,
+                                            booking::CivilDate today) {
   try {
     Impl::Savepoint sp(*impl_);
     {
@@ -378,7 +425,8 @@ core::Result<bool> SlotStore::seed_if_empty(const booking::Catalog& catalog, boo
       if (count->executeStep() && count->getColumn(0).getInt64() > 0) return false;
     }
     for (const auto& c : catalog.centres) {
-      impl_->write_venue(Q::kInsertVenue, Venue{c.id, c.name.en, c.name.bn, c.name.hi, c.address, c.ward});
+      impl_->write_venue(Q::kInsertVenue,
+                         Venue{c.id, c.name.en, c.name.bn, c.name.hi, c.address, c.ward});
     }
     const auto slots = booking::generate_slots(catalog, today);
     for (const auto& s : slots) impl_->insert_slot(Q::kInsertSlot, s);
@@ -391,8 +439,8 @@ core::Result<bool> SlotStore::seed_if_empty(const booking::Catalog& catalog, boo
   }
 }
 
-core::Result<int> SlotStore::add_missing_slots(const booking::Catalog& catalog, booking::CivilDate today,
-                                               int days) {
+core::Result<int> SlotStore::add_missing_slots(const booking::Catalog& catalog,
+                                               booking::CivilDate today, int days) {
   try {
     Impl::Savepoint sp(*impl_);
     int added = 0;
@@ -434,8 +482,8 @@ core::Result<std::optional<Venue>> SlotStore::venue(const std::string& id) {
   }
 }
 
-core::Result<std::vector<VenueAvailability>> SlotStore::venues_with_free_slots(booking::CivilDate from,
-                                                                               const std::string& vaccine) {
+core::Result<std::vector<VenueAvailability>> SlotStore::venues_with_free_slots(
+    booking::CivilDate from, const std::string& vaccine) {
   try {
     std::vector<VenueAvailability> out;
     Using s(impl_->get(Q::kVenuesWithFree));
@@ -455,8 +503,10 @@ core::Result<std::vector<VenueAvailability>> SlotStore::venues_with_free_slots(b
   }
 }
 
-core::Result<std::vector<Slot>> SlotStore::free_slots(const std::string& venue_id, booking::CivilDate from,
-                                                      const std::string& vaccine, int limit, int offset) {
+core::Result<std::vector<Slot>> SlotStore::free_slots(const std::string& venue_id,
+                                                      booking::CivilDate from,
+                                                      const std::string& vaccine, int limit,
+                                                      int offset) {
   try {
     std::vector<Slot> out;
     Using s(impl_->get(Q::kFreeSlots));
@@ -501,12 +551,14 @@ core::Result<Booking> SlotStore::create_booking(const Booking& booking) {
   try {
     Impl::Savepoint sp(*impl_);
     auto slot = impl_->slot(booking.slot_id);
-    if (!slot) return make_error(ErrorCode::kNotFound, "no slot " + std::to_string(booking.slot_id));
+    if (!slot)
+      return make_error(ErrorCode::kNotFound, "no slot " + std::to_string(booking.slot_id));
     if (slot->vaccine != booking.vaccine) {
-      return make_error(ErrorCode::kInvalidInput,
-                        "slot " + std::to_string(slot->id) + " is for " + slot->vaccine + ", not " + booking.vaccine);
+      return make_error(ErrorCode::kInvalidInput, "slot " + std::to_string(slot->id) + " is for " +
+                                                      slot->vaccine + ", not " + booking.vaccine);
     }
-    if (booking.id_hash.empty()) return make_error(ErrorCode::kInvalidInput, "a booking needs an ID hash");
+    if (booking.id_hash.empty())
+      return make_error(ErrorCode::kInvalidInput, "a booking needs an ID hash");
     if (impl_->one_booking(Q::kActiveByHash, booking.id_hash)) {
       return make_error(ErrorCode::kConflict, "this ID already has an active booking");
     }
@@ -550,7 +602,8 @@ core::Result<std::optional<Booking>> SlotStore::active_booking_for(const std::st
   }
 }
 
-core::Result<std::optional<Booking>> SlotStore::active_booking_for_resident(const std::string& resident) {
+core::Result<std::optional<Booking>> SlotStore::active_booking_for_resident(
+    const std::string& resident) {
   try {
     return impl_->one_booking(Q::kActiveByResident, resident);
   } catch (const std::exception& e) {
@@ -572,8 +625,8 @@ core::Result<Booking> SlotStore::cancel_booking(const std::string& reference, st
     auto booking = impl_->one_booking(Q::kBookingByReference, reference);
     if (!booking) return make_error(ErrorCode::kNotFound, "no booking " + reference);
     if (booking->status != BookingStatus::kBooked) {
-      return make_error(ErrorCode::kConflict,
-                        "booking " + reference + " is " + to_string(booking->status) + ", not active");
+      return make_error(ErrorCode::kConflict, "booking " + reference + " is " +
+                                                  to_string(booking->status) + ", not active");
     }
     {
       Using s(impl_->get(Q::kCancel));
@@ -583,7 +636,8 @@ core::Result<Booking> SlotStore::cancel_booking(const std::string& reference, st
     }
     if (auto released = impl_->release_seat(booking->slot_id); !released.ok()) {
       // booked < 1 with an active booking: the seat count was wrong before we came.
-      return make_error(ErrorCode::kInternal, "cancel " + reference + ": " + released.error().message);
+      return make_error(ErrorCode::kInternal,
+                        "cancel " + reference + ": " + released.error().message);
     }
     sp.release();
     booking->status = BookingStatus::kCancelled;
@@ -620,7 +674,9 @@ core::Result<ImportSummary> SlotStore::import(const std::vector<ImportRow>& rows
     ImportSummary sum;
     std::set<std::string, std::less<>> venues_done;
     for (const auto& row : rows) {
-      auto fail = [&](const core::Error& e) { return make_error(e.code, row.origin + ": " + e.message); };
+      auto fail = [&](const core::Error& e) {
+        return make_error(e.code, row.origin + ": " + e.message);
+      };
       if (venues_done.insert(row.venue.id).second) {
         Venue merged = row.venue;
         if (auto existing = impl_->venue(row.venue.id)) {
@@ -631,14 +687,11 @@ core::Result<ImportSummary> SlotStore::import(const std::vector<ImportRow>& rows
         }
         auto v = impl_->upsert_venue(merged);
         if (!v.ok()) return fail(v.error());
-        (*v == Upserted::kAdded ? sum.venues_added
-                                : *v == Upserted::kUpdated ? sum.venues_updated : sum.venues_unchanged)++;
+        tally(*v, sum.venues_added, sum.venues_updated, sum.venues_unchanged);
       }
       auto s = impl_->upsert_slot(row.slot);
       if (!s.ok()) return fail(s.error());
-      (s->outcome == Upserted::kAdded ? sum.slots_added
-                                      : s->outcome == Upserted::kUpdated ? sum.slots_updated
-                                                                         : sum.slots_unchanged)++;
+      tally(s->outcome, sum.slots_added, sum.slots_updated, sum.slots_unchanged);
     }
     tx.commit();
     return sum;

@@ -64,8 +64,8 @@ struct Slot {
 // A venue with free seats for one vaccine from a date on.
 struct VenueAvailability {
   Venue venue;
-  int free_seats = 0;  // over all its slots from the date
-  int free_slots = 0;  // slots with at least one free seat
+  int free_seats = 0;             // over all its slots from the date
+  int free_slots = 0;             // slots with at least one free seat
   booking::CivilDate first_date;  // the earliest date with a free seat
 };
 
@@ -111,11 +111,11 @@ struct ImportSummary {
 // one booking that is not cancelled.
 struct SeatCounts {
   std::int64_t slots = 0;
-  std::int64_t capacity = 0;           // sum over slots
-  std::int64_t seats_booked = 0;       // sum of slots.booked
-  std::int64_t bookings_active = 0;    // status 'booked'
-  std::int64_t bookings_holding = 0;   // status 'booked' or 'attended'
-  std::int64_t slots_mismatched = 0;   // slots whose booked != their holding bookings
+  std::int64_t capacity = 0;          // sum over slots
+  std::int64_t seats_booked = 0;      // sum of slots.booked
+  std::int64_t bookings_active = 0;   // status 'booked'
+  std::int64_t bookings_holding = 0;  // status 'booked' or 'attended'
+  std::int64_t slots_mismatched = 0;  // slots whose booked != their holding bookings
 
   bool consistent() const { return seats_booked == bookings_holding && slots_mismatched == 0; }
 };
