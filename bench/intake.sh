@@ -11,6 +11,7 @@
 #   WARMUP=1             warm-up seconds per run, not counted
 #   CONNS="2 16 64 256"  connection counts
 #   CLIENT_THREADS=1     webhook_load --threads
+#   LOAD_EXTRA=--statuses  intake alone (statuses run no conversation); default "Hi" messages
 #   OUT_DIR=...          where server logs, databases and results.jsonl go (default: mktemp -d)
 #   KEEP_DB=1            keep the databases (default: deleted after each server stops)
 #   VAXBOT_CMD="BUILD_DIR/vaxbot serve"  word-split; the script appends
@@ -33,6 +34,9 @@ REPEAT=${REPEAT:-3}
 WARMUP=${WARMUP:-1}
 CONNS=${CONNS:-"2 16 64 256"}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
+# LOAD_EXTRA=--statuses measures the intake alone: delivery statuses are verified, parsed and
+# committed like messages but run no conversation. Default: "Hi" messages, each a whole turn.
+LOAD_EXTRA=${LOAD_EXTRA:-}
 BARE_CMD=${BARE_CMD:-"$BUILD_DIR/bench/bare_server"}
 VAXBOT_CMD=${VAXBOT_CMD:-"$BUILD_DIR/vaxbot serve --host 127.0.0.1"}
 LOAD=$BUILD_DIR/bench/webhook_load
@@ -117,7 +121,7 @@ run_loads() {
   for c in $CONNS; do
     out=$("$LOAD" --url "$SERVER_URL/webhook" --connections "$c" --duration "$DURATION" \
       --warmup "$WARMUP" --secret "$SECRET" --threads "$CLIENT_THREADS" \
-      --label "$kind/$rep") || true
+      --label "$kind/$rep" $LOAD_EXTRA) || true
     if ! grep -q '^{' <<<"$out"; then
       log "webhook_load failed: $kind rep $rep, $c connections"
       continue

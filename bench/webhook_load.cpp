@@ -107,6 +107,7 @@ struct Options {
   double warmup_s = 1;
   std::string secret;
   int messages_per_webhook = 1;
+  bool statuses = false;  // delivery statuses instead of messages: the intake path without the conversation
   uint64_t residents = 100000;
   int threads = 1;
   std::string label;
@@ -116,7 +117,7 @@ struct Options {
   std::fprintf(
       code == 0 ? stdout : stderr,
       "usage: webhook_load [--url http://127.0.0.1:8080/webhook] [--connections 16]\n"
-      "                    [--duration 10] [--warmup 1] [--secret S] [--messages-per-webhook 1]\n"
+      "                    [--duration 10] [--warmup 1] [--secret S] [--messages-per-webhook 1] [--statuses]\n"
       "                    [--residents 100000] [--threads 1] [--label TEXT]\n"
       "Closed-loop load of distinct signed WhatsApp text webhooks over keep-alive connections.\n"
       "--secret defaults to $WHATSAPP_APP_SECRET. Prints a summary line and a JSON line.\n");
@@ -179,6 +180,10 @@ Options parse_options(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "-h" || arg == "--help") usage(0);
+    if (arg == "--statuses") {
+      opts.statuses = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(2);
     const char* value = argv[++i];
     if (arg == "--url") {
@@ -308,6 +313,7 @@ class RequestBuilder {
       : signer_(opts.secret),
         wamid_prefix_("wamid.BENCH" + run_id),
         messages_per_webhook_(opts.messages_per_webhook),
+        statuses_(opts.statuses),
         residents_(opts.residents),
         next_seq_(static_cast<uint64_t>(thread_index)),
         seq_step_(static_cast<uint64_t>(thread_count)) {
@@ -340,6 +346,24 @@ class RequestBuilder {
     b += kDisplayPhoneNumber;
     b += R"(","phone_number_id":")";
     b += kPhoneNumberId;
+    if (statuses_) {
+      b += R"("},"statuses":[)";
+      for (int i = 0; i < messages_per_webhook_; ++i) {
+        const uint64_t seq = next_seq_;
+        next_seq_ += seq_step_;
+        if (i > 0) b += ',';
+        b += R"({"id":")";
+        b += wamid_prefix_;
+        append_uint(b, seq, 12);
+        b += R"(","status":"delivered","timestamp":")";
+        append_uint(b, now_s);
+        b += R"(","recipient_id":")";
+        append_uint(b, kFirstResidentNumber + resident_of(seq));
+        b += R"("})";
+      }
+      b += R"(]},"field":"messages"}]}]})";
+      return;
+    }
     b += R"("},"contacts":[)";
     const uint64_t first_seq = next_seq_;
     for (int i = 0; i < messages_per_webhook_; ++i) {
@@ -376,6 +400,7 @@ class RequestBuilder {
   std::string body_;
   std::string wamid_prefix_;
   int messages_per_webhook_;
+  bool statuses_;
   uint64_t residents_;
   uint64_t next_seq_;
   uint64_t seq_step_;
