@@ -92,7 +92,7 @@ void play(const std::filesystem::path& file, bool regenerate) {
   REQUIRE(db.ok());
   {
     store::SlotStore slots(**db);
-    const booking::CivilDate today = booking::civil_from_days((clock.now_ms() / 1000 + 330 * 60) / 86400);
+    const booking::CivilDate today = booking::local_date(clock.now_ms(), content->flow.utc_offset_minutes);
     REQUIRE((*db)->begin().ok());
     REQUIRE(*slots.seed_if_empty(content->catalog, today));
     REQUIRE((*db)->commit().ok());

@@ -1,5 +1,7 @@
 #include "booking/civil_date.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <limits>
 
@@ -150,6 +152,17 @@ core::Result<CivilDate> parse_iso(std::string_view text) {
     return core::make_error(core::ErrorCode::kInvalidInput, "civil_date.impossible");
   }
   return date;
+}
+
+std::string to_ddmmyyyy(CivilDate d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", d.day, d.month, d.year);
+  return buf;
+}
+
+CivilDate local_date(std::int64_t now_ms, int utc_offset_minutes) {
+  const std::int64_t local_s = now_ms / 1000 + std::int64_t{utc_offset_minutes} * 60;
+  return civil_from_days(local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400);
 }
 
 }  // namespace vaxbot::booking

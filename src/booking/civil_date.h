@@ -57,6 +57,10 @@ std::int64_t days_between(CivilDate from, CivilDate to);  // to - from, in days
 Weekday weekday(CivilDate date);
 
 std::string to_iso(CivilDate date);
+// "14/11/2025": how dates are shown to residents in India.
+std::string to_ddmmyyyy(CivilDate date);
+// The local calendar date at now_ms (Unix ms) for a UTC offset in minutes.
+CivilDate local_date(std::int64_t now_ms, int utc_offset_minutes);
 core::Result<CivilDate> parse_iso(std::string_view text);
 
 }  // namespace vaxbot::booking

@@ -8,10 +8,26 @@
 #include <iostream>
 
 #include "booking/id_proof.h"
+#include "core/hex.h"
 #include "core/log.h"
 #include "store/slot_store.h"
 
 namespace vaxbot::cli {
+
+std::vector<OptionSpec> with_content_options(std::vector<OptionSpec> specs) {
+  specs.insert(specs.begin(), {{"flows", true, "directory of conversation flows", "flows"},
+                               {"templates", true, "directory of message templates", "templates"},
+                               {"data", true, "directory of centres, slots and vaccines", "data"}});
+  return specs;
+}
+
+conversation::ContentPaths content_paths(const Args& args) {
+  conversation::ContentPaths paths;
+  paths.flows = args.get("flows", "flows");
+  paths.templates = args.get("templates", "templates");
+  paths.data = args.get("data", "data");
+  return paths;
+}
 
 core::Result<std::string> id_key(const std::string& file) {
   if (const char* env = std::getenv("VAXBOT_ID_KEY"); env != nullptr && *env != '\0') {
@@ -27,12 +43,7 @@ core::Result<std::string> id_key(const std::string& file) {
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
     return core::make_error(core::ErrorCode::kInternal, "no random bytes for a new ID key");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  key.clear();
-  for (unsigned char b : bytes) {
-    key += kHex[b >> 4];
-    key += kHex[b & 0xF];
-  }
+  key = core::to_hex(bytes, sizeof bytes);
   const mode_t old = umask(077);
   std::ofstream out(file, std::ios::trunc);
   out << key << "\n";
@@ -73,15 +84,18 @@ core::Result<std::unique_ptr<App>> App::open(const AppOptions& options, const co
   {
     // Demo centres and slots go only into a database without venues.
     store::SlotStore slots(**db);
-    const std::int64_t local_s = clock.now_ms() / 1000 + app->content_.flow.utc_offset_minutes * 60LL;
-    const booking::CivilDate today = booking::civil_from_days(local_s / 86400);
+    const booking::CivilDate today = booking::local_date(clock.now_ms(), app->content_.flow.utc_offset_minutes);
     if (auto st = (*db)->begin(); !st.ok()) return st.error();
     auto seeded = slots.seed_if_empty(app->content_.catalog, today);
-    if (!seeded.ok() || !(*db)->commit().ok()) {
+    // The weekly schedule keeps the next 14 days of slots in place across restarts.
+    auto added = seeded.ok() ? slots.add_missing_slots(app->content_.catalog, today) : core::Result<int>(0);
+    if (!seeded.ok() || !added.ok() || !(*db)->commit().ok()) {
       (*db)->rollback();
-      return seeded.ok() ? core::make_error(core::ErrorCode::kUnavailable, "seeding failed") : seeded.error();
+      if (!seeded.ok()) return seeded.error();
+      return added.ok() ? core::make_error(core::ErrorCode::kUnavailable, "seeding failed") : added.error();
     }
     if (*seeded) log->info("seeded the demo centres and slots from {}", options.content.data.string());
+    if (*added > 0) log->info("added {} slots from the weekly schedule", *added);
   }
   app->conversation_ = std::make_unique<conversation::Conversation>(app->content_, clock, app->random_,
                                                                     std::move(*key));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "booking/openssl_random_source.h"
+#include "cli/args.h"
 #include "conversation/conversation.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -41,6 +42,10 @@ class App {
   std::unique_ptr<conversation::Conversation> conversation_;
   std::unique_ptr<store::Checkpointer> checkpointer_;
 };
+
+// The --flows, --templates and --data options every content-reading command takes.
+std::vector<OptionSpec> with_content_options(std::vector<OptionSpec> specs);
+conversation::ContentPaths content_paths(const Args& args);
 
 // The key under which ID numbers are hashed: $VAXBOT_ID_KEY, or the key file,
 // created with a new random key (mode 0600) the first time.

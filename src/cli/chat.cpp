@@ -16,16 +16,13 @@
 namespace vaxbot::cli {
 namespace {
 
-const std::vector<OptionSpec> kChatOptions = {
+const std::vector<OptionSpec> kChatOptions = with_content_options({
     {"db", true, "SQLite database file (a separate one keeps trials out of the real data)",
      "vaxbot-chat.db"},
-    {"flows", true, "directory of conversation flows", "flows"},
-    {"templates", true, "directory of message templates", "templates"},
-    {"data", true, "directory of centres, slots and vaccines", "data"},
     {"from", true, "the resident's WhatsApp number", "919800000000"},
     {"name", true, "the resident's profile name", "Chat tester"},
     {"help", false, "show this help", ""},
-};
+});
 
 // Prints one Cloud API send body as the resident would see it.
 void show(const std::string& body, std::ostream& out) {
@@ -71,9 +68,7 @@ int chat(const std::vector<std::string>& argv) {
   core::SystemClock clock;
   core::Registry metrics;
   AppOptions options;
-  options.content.flows = args.get("flows", "flows");
-  options.content.templates = args.get("templates", "templates");
-  options.content.data = args.get("data", "data");
+  options.content = content_paths(args);
   options.database.path = args.get("db", "vaxbot-chat.db");
   auto app = App::open(options, clock, metrics);
   if (!app.ok()) {

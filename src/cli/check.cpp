@@ -4,6 +4,7 @@
 // otherwise. `serve` and `chat` refuse to start on the same problems.
 #include <iostream>
 
+#include "cli/app.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "conversation/conversation.h"
@@ -12,12 +13,9 @@
 namespace vaxbot::cli {
 namespace {
 
-const std::vector<OptionSpec> kCheckOptions = {
-    {"flows", true, "directory of conversation flows", "flows"},
-    {"templates", true, "directory of message templates", "templates"},
-    {"data", true, "directory of centres, slots and vaccines", "data"},
+const std::vector<OptionSpec> kCheckOptions = with_content_options({
     {"help", false, "show this help", ""},
-};
+});
 
 }  // namespace
 
@@ -32,10 +30,7 @@ int check(const std::vector<std::string>& argv) {
     return 0;
   }
   core::set_log_level("warn");
-  conversation::ContentPaths paths;
-  paths.flows = parsed->get("flows", "flows");
-  paths.templates = parsed->get("templates", "templates");
-  paths.data = parsed->get("data", "data");
+  const conversation::ContentPaths paths = content_paths(*parsed);
   std::vector<core::Diagnostic> problems;
   auto content = conversation::load_content(paths, problems);
   for (const auto& d : problems) std::cout << core::to_string(d) << "\n";

@@ -25,13 +25,10 @@ namespace {
 constexpr const char* kDevSecret = "vaxbot-development-secret";
 constexpr const char* kDevVerifyToken = "vaxbot-development-token";
 
-const std::vector<OptionSpec> kServeOptions = {
+const std::vector<OptionSpec> kServeOptions = with_content_options({
     {"host", true, "address to listen on", "0.0.0.0; 127.0.0.1 with --dev-mode"},
     {"port", true, "port to listen on (0: any free port)", "8080"},
     {"db", true, "SQLite database file", "vaxbot.db"},
-    {"flows", true, "directory of conversation flows", "flows"},
-    {"templates", true, "directory of message templates", "templates"},
-    {"data", true, "directory of centres, slots and vaccines", "data"},
     {"threads", true, "HTTP threads; one is held per open keep-alive connection", "512"},
     {"synchronous", true, "full (a 200 survives power loss) or normal (survives a crash)", "full"},
     {"queue-capacity", true, "events waiting for the writer before answering 503", "65536"},
@@ -41,7 +38,7 @@ const std::vector<OptionSpec> kServeOptions = {
      "'vaxbot-development-secret' (never on a public address)",
      ""},
     {"help", false, "show this help", ""},
-};
+});
 
 const char* env_or(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
@@ -123,9 +120,7 @@ int serve(const std::vector<std::string>& argv) {
   core::SystemClock clock;
   core::Registry metrics;
   AppOptions app_options;
-  app_options.content.flows = args.get("flows", "flows");
-  app_options.content.templates = args.get("templates", "templates");
-  app_options.content.data = args.get("data", "data");
+  app_options.content = content_paths(args);
   app_options.database = db_options;
   app_options.writer.queue_capacity = static_cast<std::size_t>(*capacity);
   auto app = App::open(app_options, clock, metrics);

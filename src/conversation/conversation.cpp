@@ -7,6 +7,7 @@
 
 #include "booking/civil_date.h"
 #include "booking/id_proof.h"
+#include "core/hex.h"
 #include "core/log.h"
 #include "flow/engine.h"
 #include "store/conversation_store.h"
@@ -19,13 +20,7 @@ namespace {
 using core::Language;
 
 constexpr std::size_t kMaxButtonTitle = 20, kMaxRowTitle = 24, kMaxRowDescription = 72,
-                      kMaxInteractiveBody = 1024, kMaxTextBody = 4096;
-
-std::string ddmmyyyy(const booking::CivilDate& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", d.day, d.month, d.year);
-  return buf;
-}
+                      kMaxInteractiveBody = 1024;
 
 const std::string& localized(const booking::LocalizedName& n, Language l) {
   const std::string& s = l == Language::kBn ? n.bn : l == Language::kHi ? n.hi : n.en;
@@ -78,7 +73,7 @@ class StoreWorld final : public flow::World {
     for (const auto& s : *free) {
       out.push_back({std::to_string(s.id),
                      content_.texts.render(l, "slot_row_title",
-                                           {{"date", ddmmyyyy(s.date)}, {"time", s.start + "-" + s.end}}),
+                                           {{"date", booking::to_ddmmyyyy(s.date)}, {"time", s.start + "-" + s.end}}),
                      content_.texts.render(l, "slot_row_description",
                                            {{"seats", std::to_string(s.free_seats())}})});
     }
@@ -92,7 +87,7 @@ class StoreWorld final : public flow::World {
     auto s = slots_.slot(slot_id);
     if (!s.ok()) return std::nullopt;
     flow::BookingView b;
-    b.date = ddmmyyyy(s->date);
+    b.date = booking::to_ddmmyyyy(s->date);
     b.time = s->start + "-" + s->end;
     b.vaccine = vaccine_name(s->vaccine);
     auto v = slots_.venue(s->venue_id);
@@ -188,13 +183,7 @@ std::string id_hash(const std::string& key, const std::string& normalised_id) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(normalised_id.data()), normalised_id.size(), mac, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[mac[i] >> 4];
-    out += kHex[mac[i] & 0xF];
-  }
-  return out;
+  return core::to_hex(mac, len);
 }
 
 struct Conversation::Impl {
@@ -316,7 +305,7 @@ core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::
   for (const auto& [name, st] : flow->steps) {
     for (const auto& o : st.options) buttons.insert(o.title);
     if (!st.button.empty()) buttons.insert(st.button);
-    (st.options.empty() && st.input == flow::InputKind::kChoice ? bodies : bodies).insert(st.prompt);
+    bodies.insert(st.prompt);
   }
   for (const char* k : {"btn_yes_cancel", "btn_no_keep", "list_button"}) buttons.insert(k);
   rows.insert("more_row");
@@ -345,7 +334,6 @@ core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::
     limit(descriptions, kMaxRowDescription, "list row description");
     limit(bodies, kMaxInteractiveBody, "message body");
   }
-  (void)kMaxTextBody;
   if (problems.size() > before) return core::make_error(core::ErrorCode::kInvalidInput, "content has problems");
   return Content{std::move(*flow), std::move(*texts), std::move(catalog.catalog)};
 }

@@ -82,17 +82,6 @@ std::optional<std::size_t> small_number(std::string_view text) {
   return n;
 }
 
-booking::CivilDate today_of(std::int64_t now_ms, int offset_minutes) {
-  const std::int64_t local_s = now_ms / 1000 + offset_minutes * 60LL;
-  return booking::civil_from_days(local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400);
-}
-
-std::string display(const booking::CivilDate& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", d.day, d.month, d.year);
-  return buf;
-}
-
 std::string get(const std::map<std::string, std::string>& m, const std::string& k) {
   auto it = m.find(k);
   return it == m.end() ? std::string() : it->second;
@@ -117,7 +106,7 @@ class Engine {
          const core::InboundMessage& message, std::int64_t now_ms)
       : flow_(flow), texts_(texts), world_(world), msg_(message), now_(now_ms) {
     turn_.session = std::move(session);
-    today_ = today_of(now_ms, flow.utc_offset_minutes);
+    today_ = booking::local_date(now_ms, flow.utc_offset_minutes);
   }
 
   Turn run() {
@@ -194,7 +183,7 @@ class Engine {
     v["name"] = msg_.profile_name;
     for (const auto& [k, val] : s.vars) v[k] = val;
     if (auto d = booking::parse_iso(get(s.vars, "first_dose_date")); d.ok()) {
-      v["first_dose_date"] = display(*d);
+      v["first_dose_date"] = booking::to_ddmmyyyy(*d);
     }
     if (auto vac = get(s.vars, "vaccine"); !vac.empty()) v["vaccine"] = world_.vaccine_name(vac);
     if (auto t = get(s.vars, "id_type"); !t.empty()) v["id_type"] = world_.id_type_name(lang(), t);
@@ -584,7 +573,7 @@ class Engine {
       if (!first.ok() || !interval) return false;
       const booking::CivilDate from = booking::add_days(*first, *interval);
       s.vars["interval"] = std::to_string(*interval);
-      s.vars["eligible_from"] = display(from);
+      s.vars["eligible_from"] = booking::to_ddmmyyyy(from);
       s.vars["days"] = std::to_string(booking::days_between(today_, from));
       return !(today_ < from);
     }

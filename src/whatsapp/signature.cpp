@@ -1,5 +1,7 @@
 #include "whatsapp/signature.h"
 
+#include "core/hex.h"
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -106,15 +108,9 @@ SignatureCheck SignatureVerifier::verify(std::string_view body, std::string_view
 }
 
 std::string SignatureVerifier::sign(std::string_view body) const {
-  static constexpr char kHex[] = "0123456789abcdef";
   unsigned char mac[kDigestSize];
   if (!digest(body, mac)) return {};
-  std::string out(kPrefix);
-  for (unsigned char b : mac) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xF];
-  }
-  return out;
+  return std::string(kPrefix) + core::to_hex(mac, kDigestSize);
 }
 
 }  // namespace vaxbot::whatsapp
