@@ -4,10 +4,10 @@
 //  - it succeeds exactly when it reported no problem, and every problem is
 //    located inside the input (1-based line and column) under the given name;
 //  - a flow that loaded is internally consistent: the start step exists, every
-//    route's goto names a step, and each step obeys the rules the loader
-//    enforces (a choice has options, at most 3 fixed options, an end step
-//    waits for nothing, any other step waits for input and has somewhere to
-//    go, the last route has no condition, every word is in the vocabulary).
+//    route's goto names a step, the time zone is within +-14 h, and each step obeys the rules the
+//    loader enforces (a choice has options, at most 3 fixed options, an end step waits for nothing,
+//    any other step waits for input and has somewhere to go, the last route has no condition, every
+//    word is in the vocabulary).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -37,11 +37,13 @@ bool known(const std::vector<std::string>& words, const std::string& w) {
 void check_consistent(const vaxbot::flow::Flow& f) {
   using vaxbot::flow::InputKind;
   FUZZ_CHECK(f.step(f.start) != nullptr);
+  FUZZ_CHECK(f.utc_offset_minutes >= -14 * 60 && f.utc_offset_minutes <= 14 * 60);
   for (const auto& [name, s] : f.steps) {
     FUZZ_CHECK(s.name == name);
     for (const auto& r : s.next) {
       FUZZ_CHECK(f.step(r.go_to) != nullptr);
-      FUZZ_CHECK(r.when.empty() || r.when.starts_with("answer:") || known(vaxbot::flow::conditions(), r.when));
+      FUZZ_CHECK(r.when.empty() || r.when.starts_with("answer:") ||
+                 known(vaxbot::flow::conditions(), r.when));
       FUZZ_CHECK(r.action.empty() || known(vaxbot::flow::actions(), r.action));
     }
     FUZZ_CHECK(s.next.empty() || s.next.back().when.empty());
@@ -51,7 +53,8 @@ void check_consistent(const vaxbot::flow::Flow& f) {
     if (s.end) FUZZ_CHECK(s.input == InputKind::kNone);
     if (!s.end) FUZZ_CHECK(s.input != InputKind::kNone && !s.next.empty());
   }
-  for (const auto& [key, step] : f.template_keys()) FUZZ_CHECK(step == "welcome" || f.step(step) != nullptr);
+  for (const auto& [key, step] : f.template_keys())
+    FUZZ_CHECK(step == "welcome" || f.step(step) != nullptr);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // one "<path>:<line>:<col>: message" line per problem on stdout.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -29,7 +30,8 @@ std::vector<Located> diagnostics_in(const std::string& out) {
   std::string line;
   std::smatch m;
   while (std::getline(in, line)) {
-    if (std::regex_match(line, m, kLine)) found.push_back({m[1], std::stoi(m[2]), std::stoi(m[3]), m[4]});
+    if (std::regex_match(line, m, kLine))
+      found.push_back({m[1], std::stoi(m[2]), std::stoi(m[3]), m[4]});
   }
   return found;
 }
@@ -39,7 +41,8 @@ std::pair<int, int> position_of(const std::string& text, const std::string& need
   const auto pos = text.find(needle);
   REQUIRE(pos != std::string::npos);
   const auto line_start = text.rfind('\n', pos);
-  const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n'));
+  const int line = 1 + static_cast<int>(std::count(
+                           text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n'));
   const int col = static_cast<int>(line_start == std::string::npos ? pos + 1 : pos - line_start);
   return {line, col};
 }
@@ -112,8 +115,9 @@ TEST_SUITE("check") {
     CHECK(found[0].file == (templates / "en.json").string());
     CHECK(found[0].line == line);
     CHECK(found[0].col == col);
-    CHECK(found[0].message == "\"btn_confirm\" is 24 characters with its placeholders filled; a button title "
-                              "takes at most 20");
+    CHECK(found[0].message ==
+          "\"btn_confirm\" is 24 characters with its placeholders filled; a button title "
+          "takes at most 20");
     CHECK(r.out.find("1 problem(s)") != std::string::npos);
   }
 
@@ -135,20 +139,23 @@ TEST_SUITE("check") {
   TEST_CASE("a template the flow uses but no language has is named") {
     test::TempDir dir;
     const fs::path templates = copy_templates(dir);
-    for (const char* code : {"en", "bn", "hi"}) remove_key(templates / (std::string(code) + ".json"), "btn_change_slot");
+    for (const char* code : {"en", "bn", "hi"})
+      remove_key(templates / (std::string(code) + ".json"), "btn_change_slot");
     const Run r = check(templates.string());
     INFO(r.out);
     CHECK(r.code == 1);
     const auto found = diagnostics_in(r.out);
     REQUIRE(found.size() == 1);
     CHECK(found[0].file == "flows/second_dose.json");
-    CHECK(found[0].message == "template \"btn_change_slot\" (step \"confirm\") is not in templates/");
+    CHECK(found[0].message ==
+          "template \"btn_change_slot\" (step \"confirm\") is not in templates/");
   }
 
   TEST_CASE("a broken flow is named with its file, line and column") {
     test::TempDir dir;
     fs::create_directories(dir.path() / "flows");
-    fs::copy_file(fs::path(VAXBOT_SOURCE_DIR) / "flows" / "second_dose.json", dir.path() / "flows" / "second_dose.json");
+    fs::copy_file(fs::path(VAXBOT_SOURCE_DIR) / "flows" / "second_dose.json",
+                  dir.path() / "flows" / "second_dose.json");
     edit(dir.path() / "flows" / "second_dose.json", "\"spec_version\": 1", "\"spec_version\": 2");
     test::ChildProcess child({"check", "--flows", (dir.path() / "flows").string()}, {}, false);
     CHECK(child.wait() == 1);
@@ -178,7 +185,8 @@ TEST_SUITE("check") {
     const auto found = diagnostics_in(r.out);
     auto named = [&](const fs::path& file, const std::string& fragment) {
       return std::any_of(found.begin(), found.end(), [&](const Located& d) {
-        return d.file == file.string() && d.line >= 1 && d.col >= 1 && d.message.find(fragment) != std::string::npos;
+        return d.file == file.string() && d.line >= 1 && d.col >= 1 &&
+               d.message.find(fragment) != std::string::npos;
       });
     };
     CHECK(named(templates / "hi.json", "missing \"cancel_kept\""));

@@ -86,6 +86,8 @@ TEST_SUITE("cli serve") {
                           "AND json_extract(body, '$.to') = '+919800000001' "
                           "AND json_extract(body, '$.interactive.type') = 'button'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE resident = '919800000001'") == 2);
+    CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE direction = 'out' AND status = 'queued' "
+                          "AND step = 'first_dose_date' AND kind = 'welcome'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM sessions WHERE step = 'first_dose_date'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM venues") == 12);  // demo centres seeded on first start
     // The date, then a sticker: the session moves on, the sticker gets told what to send.

@@ -3,7 +3,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "booking/civil_date.h"
 #include "booking/id_proof.h"
@@ -176,6 +178,16 @@ std::string transcript_text(const core::OutboundMessage& m) {
   return text;
 }
 
+// The longest a placeholder's value usually is, for the length checks.
+std::size_t longest_value(const std::string& placeholder) {
+  if (placeholder == "booking") return 300;    // a booking summary
+  if (placeholder == "address") return 72;     // data/ keeps addresses to a row description
+  if (placeholder == "date") return 10;        // 14/11/2025
+  if (placeholder == "time") return 11;        // 09:00-11:00
+  if (placeholder == "seats") return 3;
+  return 24;                                   // names: centres, vaccines, residents
+}
+
 }  // namespace
 
 std::string id_hash(const std::string& key, const std::string& normalised_id) {
@@ -262,11 +274,11 @@ core::Status Conversation::Impl::message(const core::InboundMessage& m) {
                         vars_to_json(s.vars), s.misses, s.page, s.pending, s.updated_ms};
   if (auto st = conversations->save_session(row); !st.ok()) return st;
   auto in = conversations->append_transcript(
-      {m.from, "in", m.id, std::string(core::to_string(m.kind)), transcript_text(m), step_before, now});
+      {m.from, "in", m.id, std::string(core::to_string(m.kind)), transcript_text(m), step_before, now, ""});
   if (!in.ok()) return in.error();
   for (const core::OutboundMessage& reply : turn.replies) {
     auto seq = conversations->append_transcript(
-        {m.from, "out", "", reply.key, transcript_text(reply), s.step, now});
+        {m.from, "out", "", reply.key, transcript_text(reply), s.step, now, "queued"});
     if (!seq.ok()) return seq.error();
     store::OutboxRow out;
     out.recipient = m.from;
@@ -290,13 +302,19 @@ core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::
   }
   // Cross-checks: every key used exists; every text fits WhatsApp in every language.
   const std::string flow_file = (paths.flows / paths.flow_file).string();
+  std::string flow_text;
+  if (std::ifstream in(flow_file, std::ios::binary); in) {
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    flow_text = ss.str();
+  }
   std::vector<std::pair<std::string, std::string>> used = flow->template_keys();
   for (const auto& k : flow::engine_template_keys()) used.emplace_back(k, "");
   used.emplace_back("slot_row_title", "");
   used.emplace_back("slot_row_description", "");
   for (const auto& [key, step] : used) {
     if (!texts->has(key)) {
-      problems.push_back(core::at_key(flow_file, "", step,
+      problems.push_back(core::at_definition(flow_file, flow_text, step,
                                       "template \"" + key + "\"" + (step.empty() ? "" : " (step \"" + step + "\")") +
                                           " is not in templates/"));
     }
@@ -309,6 +327,7 @@ core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::
   }
   for (const char* k : {"btn_yes_cancel", "btn_no_keep", "list_button"}) buttons.insert(k);
   rows.insert("more_row");
+  rows.insert("slot_row_title");
   descriptions.insert("more_row_description");
   descriptions.insert("slot_row_description");
   for (const auto& k : texts->keys()) {
@@ -321,7 +340,7 @@ core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::
         if (t == nullptr) continue;
         // Placeholders count as the longest value they usually take.
         std::size_t n = templates::length(texts->render(l, k, {}));
-        for (const auto& p : templates::placeholders(*t)) n += p == "booking" ? 300 : p == "address" ? 72 : 24;
+        for (const auto& p : templates::placeholders(*t)) n += longest_value(p);
         if (n > max) {
           problems.push_back(texts->locate(l, k, "\"" + k + "\" is " + std::to_string(n) +
                                                      " characters with its placeholders filled; a " + what +

@@ -33,4 +33,9 @@ void locate(std::string_view text, std::size_t offset, int& line, int& col);
 Diagnostic at_key(const std::string& file, std::string_view text, std::string_view key,
                   std::string message);
 
+// A diagnostic at the definition of the JSON key "key": the first
+// occurrence followed by ':' and '{' (falls back to at_key).
+Diagnostic at_definition(const std::string& file, std::string_view text, std::string_view key,
+                         std::string message);
+
 }  // namespace vaxbot::core

@@ -27,8 +27,16 @@ class Reader {
   Reader(std::string_view text, std::string name, std::vector<core::Diagnostic>& problems)
       : text_(text), name_(std::move(name)), problems_(problems) {}
 
+  // Problems inside a step are located at the step's definition ("name": {),
+  // not at the first mention of its name (often an earlier "goto").
+  void in_step(std::string name) { step_ = std::move(name); }
+
   void fail(std::string_view key, std::string message) {
-    problems_.push_back(core::at_key(name_, text_, key, std::move(message)));
+    if (!step_.empty() && key == step_) {
+      problems_.push_back(core::at_definition(name_, text_, key, std::move(message)));
+    } else {
+      problems_.push_back(core::at_key(name_, text_, key, std::move(message)));
+    }
   }
 
   std::string str(const json& j, const char* key, std::string_view where, bool required) {
@@ -48,6 +56,7 @@ class Reader {
   std::string_view text_;
   std::string name_;
   std::vector<core::Diagnostic>& problems_;
+  std::string step_;
 };
 
 }  // namespace
@@ -97,6 +106,9 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
     core::locate(text, e.byte > 0 ? e.byte - 1 : 0, d.line, d.col);
     problems.push_back(d);
     return invalid();
+  } catch (const json::exception& e) {  // e.g. a number too large for a double
+    problems.push_back({name, 1, 1, std::string("not usable JSON: ") + e.what()});
+    return invalid();
   }
   Reader r(text, name, problems);
   if (!root.is_object()) {
@@ -105,17 +117,19 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
   }
   Flow flow;
   auto version = root.find("spec_version");
-  if (version == root.end() || !version->is_number_integer() || version->get<int>() != kSpecVersion) {
+  if (version == root.end() || !version->is_number_integer() ||
+      version->get<std::int64_t>() != kSpecVersion) {
     r.fail("spec_version", "\"spec_version\" must be " + std::to_string(kSpecVersion));
   }
   flow.id = r.str(root, "id", "id", true);
   flow.start = r.str(root, "start", "start", true);
   flow.welcome = r.str(root, "welcome", "welcome", false);
   if (auto off = root.find("utc_offset_minutes"); off != root.end()) {
-    if (!off->is_number_integer() || std::abs(off->get<int>()) > 14 * 60) {
-      r.fail("utc_offset_minutes", "\"utc_offset_minutes\" must be a whole number of minutes");
+    const std::int64_t minutes = off->is_number_integer() ? off->get<std::int64_t>() : 1'000'000;
+    if (minutes < -14 * 60 || minutes > 14 * 60) {
+      r.fail("utc_offset_minutes", "\"utc_offset_minutes\" must be whole minutes from -840 to 840");
     } else {
-      flow.utc_offset_minutes = off->get<int>();
+      flow.utc_offset_minutes = static_cast<int>(minutes);
     }
   }
   auto steps = root.find("steps");
@@ -123,7 +137,11 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
     r.fail("steps", "\"steps\" must be an object of named steps");
     return invalid();
   }
-  for (const auto& [step_name, j] : steps->items()) {
+  for (const auto& item : steps->items()) {
+    const std::string& step_name = item.key();
+    const json& j = item.value();
+    r.in_step(step_name);
+    if (step_name.empty()) r.fail(step_name, "a step needs a name");
     if (!j.is_object()) {
       r.fail(step_name, "step \"" + step_name + "\" must be an object");
       continue;
@@ -137,6 +155,7 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
     s.name = step_name;
     s.prompt = r.str(j, "prompt", step_name, true);
     const std::string input = r.str(j, "input", step_name, false);
+    const bool input_known = input.empty() || input_kind(input).has_value();
     if (!input.empty()) {
       if (auto kind = input_kind(input)) {
         s.input = *kind;
@@ -170,7 +189,13 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
     }
     s.button = r.str(j, "button", step_name, false);
     s.save_as = r.str(j, "save_as", step_name, false);
-    if (auto end = j.find("end"); end != j.end()) s.end = end->is_boolean() && end->get<bool>();
+    if (auto end = j.find("end"); end != j.end()) {
+      if (end->is_boolean()) {
+        s.end = end->get<bool>();
+      } else {
+        r.fail(step_name, "step \"" + step_name + "\": \"end\" must be true or false");
+      }
+    }
     if (auto next = j.find("next"); next != j.end()) {
       if (next->is_string()) {
         s.next.push_back({"", "", next->get<std::string>()});
@@ -197,7 +222,7 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
     if (s.end && s.input != InputKind::kNone) {
       r.fail(step_name, "step \"" + step_name + "\": an end step cannot wait for input");
     }
-    if (!s.end && s.input == InputKind::kNone) {
+    if (!s.end && s.input == InputKind::kNone && input_known) {
       r.fail(step_name, "step \"" + step_name + "\": needs an \"input\" or \"end\": true");
     }
     if (!s.end && s.next.empty()) r.fail(step_name, "step \"" + step_name + "\": needs \"next\"");
@@ -206,12 +231,14 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
     }
     flow.steps.emplace(step_name, std::move(s));
   }
-  if (!flow.start.empty() && flow.step(flow.start) == nullptr) {
+  r.in_step({});
+  if (root.contains("start") && flow.step(flow.start) == nullptr) {
     r.fail("start", "\"start\" names no step: \"" + flow.start + "\"");
   }
   for (const auto& [n, s] : flow.steps) {
     for (const auto& rt : s.next) {
-      if (!rt.go_to.empty() && flow.step(rt.go_to) == nullptr) {
+      if (flow.step(rt.go_to) == nullptr) {
+        r.in_step(n);
         r.fail(n, "step \"" + n + "\": goto names no step: \"" + rt.go_to + "\"");
       }
     }

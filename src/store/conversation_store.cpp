@@ -24,8 +24,8 @@ struct ConversationStore::Impl {
           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
           ON CONFLICT (resident) DO UPDATE SET flow = ?2, step = ?3, language = ?4, vars = ?5,
             misses = ?6, page = ?7, pending = ?8, updated_at = ?9)sql"),
-        add_line(db, "INSERT INTO transcript (resident, direction, message_id, kind, text, step, at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)"),
+        add_line(db, "INSERT INTO transcript (resident, direction, message_id, kind, text, step, at, status) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
         add_outbox(db, "INSERT INTO outbox (recipient, body, priority, status, next_attempt_at, "
                        "transcript_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
         outbox_after(db, "SELECT id, recipient, body, priority, status, transcript_seq, created_at "
@@ -88,6 +88,7 @@ core::Result<std::int64_t> ConversationStore::append_transcript(const Transcript
     s.bind(5, line.text);
     s.bind(6, line.step);
     s.bind(7, line.at_ms);
+    s.bind(8, line.status);
     s.exec();
     return impl_->db.getLastInsertRowid();
   } catch (const std::exception& e) {

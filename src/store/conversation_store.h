@@ -43,6 +43,7 @@ struct TranscriptLine {
   std::string text;
   std::string step;
   std::int64_t at_ms = 0;
+  std::string status;  // replies: "queued", then what the sender and Meta's statuses report
 };
 
 struct OutboxRow {

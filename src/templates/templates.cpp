@@ -52,6 +52,10 @@ core::Result<Templates> Templates::load(const std::filesystem::path& dir,
                                         std::vector<core::Diagnostic>& problems) {
   Templates t;
   const std::size_t before = problems.size();
+  bool parsed[3] = {false, false, false};
+  std::set<std::string, std::less<>> seen;        // every key written in any language
+  std::set<std::string, std::less<>> written[3];  // per language (a non-string text counts:
+                                                  // it is reported as such, not also as missing)
   for (core::Language lang : core::kLanguages) {
     const std::size_t i = index(lang);
     t.paths_[i] = (dir / (std::string(core::code(lang)) + ".json")).string();
@@ -72,13 +76,21 @@ core::Result<Templates> Templates::load(const std::filesystem::path& dir,
       core::locate(src, e.byte > 0 ? e.byte - 1 : 0, d.line, d.col);
       problems.push_back(d);
       continue;
+    } catch (const nlohmann::json::exception& e) {  // e.g. a number too large for a double
+      problems.push_back({t.paths_[i], 1, 1, std::string("not usable JSON: ") + e.what()});
+      continue;
     }
     if (!j.is_object()) {
       problems.push_back({t.paths_[i], 1, 1, "must be a JSON object of key: text"});
       continue;
     }
-    for (const auto& [key, value] : j.items()) {
+    parsed[i] = true;
+    for (const auto& item : j.items()) {
+      const std::string& key = item.key();
+      const auto& value = item.value();
       if (key.starts_with("_")) continue;
+      seen.insert(key);
+      written[i].insert(key);
       if (!value.is_string()) {
         problems.push_back(core::at_key(t.paths_[i], src, key, "the text of \"" + key + "\" must be a string"));
         continue;
@@ -99,15 +111,12 @@ core::Result<Templates> Templates::load(const std::filesystem::path& dir,
     }
   }
   // Every key in every language: a missing translation is an error, never a fallback.
-  std::set<std::string, std::less<>> all;
-  for (const auto& texts : t.texts_) {
-    for (const auto& [k, v] : texts) all.insert(k);
-  }
+  // Languages whose file could not be read as JSON are already reported once.
   for (core::Language lang : core::kLanguages) {
     const std::size_t i = index(lang);
-    if (t.sources_[i].empty()) continue;
-    for (const std::string& k : all) {
-      if (t.texts_[i].contains(k)) continue;
+    if (!parsed[i]) continue;
+    for (const std::string& k : seen) {
+      if (written[i].contains(k)) continue;
       std::string where;
       for (core::Language other : core::kLanguages) {
         if (t.texts_[index(other)].contains(k)) {
