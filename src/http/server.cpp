@@ -124,7 +124,8 @@ struct Server::Impl {
       res.set_content(req.get_param_value("hub.challenge"), "text/plain");
       return;
     }
-    log->warn("webhook verification handshake refused (mode '{}', token {})", mode,
+    log->warn("webhook verification handshake refused (mode {}, token {})",
+              mode == "subscribe" ? "subscribe" : "not 'subscribe'",
               options.verify_token.empty() ? "not configured" : "wrong");
     reply(res, 403, "forbidden\n");
   }
