@@ -294,12 +294,12 @@ core::Status Conversation::Impl::message(const core::InboundMessage& m) {
 core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::Diagnostic>& problems) {
   const std::size_t before = problems.size();
   auto flow = flow::load_flow(paths.flows / paths.flow_file, problems);
-  auto texts = templates::Templates::load(paths.templates, flow::known_placeholders(), problems);
+  // Read what can be read, so one run reports every problem (keys, lengths) at once.
+  std::optional<templates::Templates> texts =
+      templates::Templates::read(paths.templates, flow::known_placeholders(), problems);
   auto catalog = booking::load_catalog(paths.data);
   problems.insert(problems.end(), catalog.diagnostics.begin(), catalog.diagnostics.end());
-  if (!flow.ok() || !texts.ok()) {
-    return core::make_error(core::ErrorCode::kInvalidInput, "content has problems");
-  }
+  if (!flow.ok()) return core::make_error(core::ErrorCode::kInvalidInput, "content has problems");
   // Cross-checks: every key used exists; every text fits WhatsApp in every language.
   const std::string flow_file = (paths.flows / paths.flow_file).string();
   std::string flow_text;

@@ -50,8 +50,18 @@ std::size_t length(std::string_view s) {
 core::Result<Templates> Templates::load(const std::filesystem::path& dir,
                                         const std::set<std::string, std::less<>>& known,
                                         std::vector<core::Diagnostic>& problems) {
-  Templates t;
   const std::size_t before = problems.size();
+  Templates t = read(dir, known, problems);
+  if (problems.size() > before) {
+    return core::make_error(core::ErrorCode::kInvalidInput, "templates have problems");
+  }
+  return t;
+}
+
+Templates Templates::read(const std::filesystem::path& dir,
+                          const std::set<std::string, std::less<>>& known,
+                          std::vector<core::Diagnostic>& problems) {
+  Templates t;
   bool parsed[3] = {false, false, false};
   std::set<std::string, std::less<>> seen;        // every key written in any language
   std::set<std::string, std::less<>> written[3];  // per language (a non-string text counts:
@@ -126,9 +136,6 @@ core::Result<Templates> Templates::load(const std::filesystem::path& dir,
       }
       problems.push_back({t.paths_[i], 1, 1, "missing \"" + k + "\" (present in " + where + ")"});
     }
-  }
-  if (problems.size() > before) {
-    return core::make_error(core::ErrorCode::kInvalidInput, "templates have problems");
   }
   return t;
 }

@@ -33,6 +33,11 @@ class Templates {
   static core::Result<Templates> load(const std::filesystem::path& dir,
                                       const std::set<std::string, std::less<>>& known_placeholders,
                                       std::vector<core::Diagnostic>& problems);
+  // The same, but returns what could be read even when there are problems
+  // (so `vaxbot check` can go on to check lengths and keys in one run).
+  static Templates read(const std::filesystem::path& dir,
+                        const std::set<std::string, std::less<>>& known_placeholders,
+                        std::vector<core::Diagnostic>& problems);
 
   bool has(std::string_view key) const;
   // The text of key in language with {{placeholders}} replaced from vars
