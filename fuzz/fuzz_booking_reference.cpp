@@ -2,6 +2,7 @@
 // Invariants: an accepted reference is canonical (VX-XXXXX-XXXXX over the
 // alphabet with a valid check character) and parses to itself; a reference
 // generated from fuzz-chosen random bytes parses back to itself.
+#include "fuzz_check.h"
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -13,14 +14,6 @@
 #include "booking/booking_reference.h"
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                         \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (false)
 
 using namespace vaxbot::booking;
 

@@ -7,6 +7,7 @@
 //    into an accepted date when today is 9999-12-31;
 //  - parse_iso accepts only text that to_iso reproduces exactly;
 //  - day-number arithmetic round-trips and agrees with add_days/days_between.
+#include "fuzz_check.h"
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -21,14 +22,6 @@ namespace {
 
 using vaxbot::booking::CivilDate;
 using vaxbot::booking::DateReason;
-
-#define FUZZ_CHECK(cond)                                                         \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (false)
 
 constexpr CivilDate kToday{2025, 6, 15};
 constexpr CivilDate kLastDay{9999, 12, 31};

@@ -8,6 +8,7 @@
 //    loader enforces (a choice has options, at most 3 fixed options, an end step waits for nothing,
 //    any other step waits for input and has somewhere to go, the last route has no condition, every
 //    word is in the vocabulary).
+#include "fuzz_check.h"
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -19,14 +20,6 @@
 #include "flow/flow.h"
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                         \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (false)
 
 const std::string kName = "fuzz.json";
 

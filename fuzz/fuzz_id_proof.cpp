@@ -7,6 +7,7 @@
 //  - masked free text never contains a run of exactly 12 digits and stays
 //    valid UTF-8 when the input was;
 //  - verhoeff_check agrees with verhoeff_digit.
+#include "fuzz_check.h"
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -17,14 +18,6 @@
 #include "booking/text_utils.h"
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                         \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (false)
 
 using namespace vaxbot::booking;
 
