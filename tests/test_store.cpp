@@ -206,6 +206,24 @@ TEST_SUITE("store writer") {
     CHECK(metrics.render().find("vaxbot_commit_failures_total 2") != std::string::npos);
   }
 
+  TEST_CASE("a hook that throws fails its submission, and the writer goes on") {
+    test::TempDir dir;
+    core::Registry metrics;
+    core::SystemClock clock;
+    store::Writer writer(open_db(dir.file("t.db")), clock, metrics, {},
+                         [](store::Database&, const core::Event& e) -> core::Status {
+                           if (std::get<core::InboundMessage>(e).id == "wamid.THROW") {
+                             throw std::runtime_error("boom");
+                           }
+                           return core::ok_status();
+                         });
+    auto thrown = writer.submit({text("wamid.THROW")}, 10s);
+    REQUIRE_FALSE(thrown.ok());
+    CHECK(thrown.error().message == "event hook: boom");
+    CHECK(writer.submit({text("wamid.AFTER")}, 10s).ok());
+    CHECK(test::count(dir.file("t.db"), "SELECT count(*) FROM inbox") == 1);
+  }
+
   TEST_CASE("a full disk answers unavailable, is reported unhealthy, and loses nothing committed") {
     test::TempDir dir;
     core::Registry metrics;

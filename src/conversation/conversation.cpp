@@ -223,7 +223,15 @@ core::Status Conversation::handle(store::Database& db, const core::Event& event)
     impl_->conversations = std::make_unique<store::ConversationStore>(db);
     impl_->db = &db;
   }
-  if (const auto* m = std::get_if<core::InboundMessage>(&event)) return impl_->message(*m);
+  if (const auto* m = std::get_if<core::InboundMessage>(&event)) {
+    // The module's edge: nothing thrown below (a library, a bug) reaches the writer thread.
+    try {
+      return impl_->message(*m);
+    } catch (const std::exception& e) {
+      impl_->log->error("a message from a resident could not be handled: {}", e.what());
+      return core::make_error(core::ErrorCode::kInternal, std::string("conversation: ") + e.what());
+    }
+  }
   return core::ok_status();  // statuses update the outbox with the sender; unusable parts are recorded
 }
 

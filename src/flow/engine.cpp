@@ -1,6 +1,7 @@
 #include "flow/engine.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "booking/civil_date.h"
 #include "booking/date_input.h"
@@ -68,6 +69,13 @@ Command command_of(const std::string& t) {
     if (std::find(list.begin(), list.end(), t) != list.end()) return cmd;
   }
   return Command::kNone;
+}
+
+// A slot id kept in the session; 0 when it is not a number (never throws).
+std::int64_t slot_number(const std::string& s) {
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  return ec == std::errc() && p == s.data() + s.size() ? n : 0;
 }
 
 // "3", "৩" or "३" -> 3: a typed option number in any of the three scripts.
@@ -189,7 +197,7 @@ class Engine {
     if (auto t = get(s.vars, "id_type"); !t.empty()) v["id_type"] = world_.id_type_name(lang(), t);
     v["centre"] = get(s.vars, "centre_title");
     if (auto slot = get(s.vars, "slot"); !slot.empty()) {
-      if (auto b = world_.describe_slot(lang(), std::stoll(slot))) {
+      if (auto b = world_.describe_slot(lang(), slot_number(slot))) {
         v["centre"] = b->centre;
         v["address"] = b->address;
         v["date"] = b->date;
@@ -593,7 +601,7 @@ class Engine {
   bool book() {
     Session& s = turn_.session;
     const std::string slot = get(s.vars, "slot");
-    const std::int64_t slot_id = slot.empty() ? 0 : std::stoll(slot);
+    const std::int64_t slot_id = slot_number(slot);
     if (slot_id == 0 || world_.free_seats(slot_id) <= 0) {
       say("slot_taken");
       s.vars.erase("slot");

@@ -149,7 +149,7 @@ core::Status Writer::apply(std::vector<std::shared_ptr<Job>>& jobs,
       }
       ++receipts[j].new_events;
       if (hook_) {
-        if (auto st = hook_(*db_, event); !st.ok()) {
+        if (auto st = run_hook(event); !st.ok()) {
           db_->rollback();
           return st;
         }
@@ -161,6 +161,14 @@ core::Status Writer::apply(std::vector<std::shared_ptr<Job>>& jobs,
     return st;
   }
   return core::ok_status();
+}
+
+core::Status Writer::run_hook(const core::Event& event) {
+  try {
+    return hook_(*db_, event);
+  } catch (const std::exception& e) {  // a hook must not take the writer thread down
+    return core::make_error(ErrorCode::kInternal, std::string("event hook: ") + e.what());
+  }
 }
 
 void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {

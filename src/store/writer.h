@@ -86,6 +86,7 @@ class Writer {
   void commit_batch(std::vector<std::shared_ptr<Job>>& batch);
   core::Status apply(std::vector<std::shared_ptr<Job>>& jobs, std::vector<Receipt>& receipts);
   void maybe_prune();
+  core::Status run_hook(const core::Event& event);
 
   std::unique_ptr<Database> db_;
   const core::Clock& clock_;
