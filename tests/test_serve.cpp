@@ -96,6 +96,11 @@ TEST_SUITE("cli serve") {
     CHECK(date->status == 200);
     CHECK(test::count(db, "SELECT count(*) FROM sessions WHERE step = 'vaccine'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM outbox") == 2);
+    auto metrics = client.Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metrics->body.find("vaxbot_outbox{status=\"queued\"} 2\n") != std::string::npos);
+    CHECK(metrics->body.find("vaxbot_bookings{status=\"booked\"} 0\n") != std::string::npos);
+    CHECK(metrics->body.find("vaxbot_events_stored_total{result=\"new\"} 2\n") != std::string::npos);
     child.kill(SIGTERM);
     CHECK(child.wait() == 0);
   }

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "store/database.h"
+#include "store/stats.h"
 #include "store/writer.h"
 #include "whatsapp/signature.h"
 
@@ -137,6 +138,18 @@ int serve(const std::vector<std::string>& argv) {
     return 1;
   }
   std::mutex reader_mutex;
+  store::StatsCache stats(**reader, reader_mutex, std::chrono::seconds(1));
+  metrics.gauge("vaxbot_bookings", "Bookings by status", [&] { return double(stats.get().bookings_active); },
+                "status=\"booked\"");
+  metrics.gauge("vaxbot_bookings", "Bookings by status",
+                [&] { return double(stats.get().bookings_cancelled); }, "status=\"cancelled\"");
+  for (const char* status : {"queued", "sending", "sent", "delivered", "read", "failed"}) {
+    metrics.gauge("vaxbot_outbox", "Replies in the outbox by status", [&stats, status] {
+      const auto o = stats.get().outbox;
+      auto it = o.find(status);
+      return it == o.end() ? 0.0 : double(it->second);
+    }, std::string("status=\"") + status + "\"");
+  }
 
   whatsapp::SignatureVerifier verifier(secret);
   http::Server server(server_options, verifier, writer, metrics, [&] {
