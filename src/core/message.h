@@ -1,12 +1,15 @@
-// OutboundMessage: a reply vaxbot sends to a resident, in our own terms.
+// OutboundMessage: a message vaxbot sends to a resident, in our own terms.
 //
 // whatsapp/ turns it into the Cloud API's JSON (text, interactive buttons,
-// interactive list); the chat command shows it as numbered options. Limits
+// interactive list, template); the chat command shows it as numbered options.
+// A template message is the only kind WhatsApp delivers outside the 24-hour
+// customer service window; it names a template approved in Meta's dashboard. Limits
 // (3 buttons, 10 rows, title lengths) are the sender's to respect: the flow
 // engine and `vaxbot check` make sure content stays within them.
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vaxbot::core {
@@ -20,12 +23,17 @@ struct Option {
 };
 
 struct OutboundMessage {
-  enum class Kind { kText, kButtons, kList };
+  enum class Kind { kText, kButtons, kList, kTemplate };
   Kind kind = Kind::kText;
   std::string body;
   std::string button;  // list button label
   std::vector<Option> options;
   std::string key;  // the template key of the body, for transcripts and tests
+  // kTemplate: an approved template, its language code, and its body parameters
+  // as (name, text); an empty name makes the parameter positional.
+  std::string template_name;
+  std::string template_language;
+  std::vector<std::pair<std::string, std::string>> template_parameters;
 
   bool operator==(const OutboundMessage&) const = default;
 };
