@@ -56,7 +56,10 @@ core::Result<std::string> id_key(const std::string& file) {
   return key;
 }
 
-App::~App() {
+App::~App() { stop(); }
+
+void App::stop() {
+  if (outbox_) outbox_->stop();
   if (writer_) writer_->stop();
   if (checkpointer_) checkpointer_->stop();
 }
@@ -106,6 +109,12 @@ core::Result<std::unique_ptr<App>> App::open(const AppOptions& options, const co
   auto checkpointer = store::Checkpointer::start(options.database, std::chrono::milliseconds(200));
   if (!checkpointer.ok()) return checkpointer.error();
   app->checkpointer_ = std::move(*checkpointer);
+  if (options.outbox) {
+    app->outbox_ = std::make_unique<outbox::Outbox>(*app->writer_, clock, metrics, *options.outbox);
+    outbox::Outbox* out = app->outbox_.get();
+    app->writer_->set_commit_listener([out](const std::vector<std::string>& ids) { out->committed(ids); });
+    if (auto st = app->outbox_->start(); !st.ok()) return st.error();
+  }
   return app;
 }
 

@@ -1,9 +1,11 @@
 // App: what `serve` and `chat` both run — content loaded and checked, the
 // database opened, migrated and seeded, the ID key, the conversation plugged
-// into the writer. Wiring only; every part is tested on its own.
+// into the writer, and (when configured) the outbox sending replies.
+// Wiring only; every part is tested on its own.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "booking/openssl_random_source.h"
@@ -11,6 +13,7 @@
 #include "conversation/conversation.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "outbox/outbox.h"
 #include "store/checkpointer.h"
 #include "store/database.h"
 #include "store/writer.h"
@@ -22,6 +25,7 @@ struct AppOptions {
   store::DatabaseOptions database;
   store::WriterOptions writer;
   std::string id_key_file;  // empty: "<db>.idkey"
+  std::optional<outbox::OutboxOptions> outbox;  // unset: replies wait in the outbox unsent
 };
 
 class App {
@@ -30,7 +34,10 @@ class App {
   static core::Result<std::unique_ptr<App>> open(const AppOptions& options, const core::Clock& clock,
                                                  core::Registry& metrics);
   store::Writer& writer() { return *writer_; }
-  ~App();
+  outbox::Outbox* outbox() { return outbox_.get(); }
+  // In order: the outbox finishes its sends, the writer commits what is queued, the checkpointer stops.
+  void stop();
+  ~App();  // stops
 
  private:
   App() = default;
@@ -40,6 +47,7 @@ class App {
   // the conversation's prepared statements must go before the connection.
   std::unique_ptr<store::Writer> writer_;
   std::unique_ptr<conversation::Conversation> conversation_;
+  std::unique_ptr<outbox::Outbox> outbox_;
   std::unique_ptr<store::Checkpointer> checkpointer_;
 };
 

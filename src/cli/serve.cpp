@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "cli/app.h"
@@ -14,6 +15,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "outbox/outbox.h"
+#include "sender/cloud_api.h"
 #include "store/database.h"
 #include "store/stats.h"
 #include "store/writer.h"
@@ -33,6 +36,9 @@ const std::vector<OptionSpec> kServeOptions = with_content_options({
     {"threads", true, "HTTP threads; one is held per open keep-alive connection", "512"},
     {"synchronous", true, "full (a 200 survives power loss) or normal (survives a crash)", "full"},
     {"queue-capacity", true, "events waiting for the writer before answering 503", "65536"},
+    {"send-rate", true, "replies per second the business number may send (Meta: 80, up to 1000)", "80"},
+    {"sender-threads", true, "connections to the Cloud API (0: enough for the rate)", "0"},
+    {"mark-read", true, "mark each resident's message as read: on or off", "on"},
     {"log-level", true, "trace, debug, info, warn, error", "info"},
     {"dev-mode", false,
      "development mode: without WHATSAPP_APP_SECRET, use the public secret "
@@ -61,7 +67,10 @@ int serve(const std::vector<std::string>& argv) {
               << "\nenvironment:\n"
                  "  WHATSAPP_APP_SECRET      app secret that signs webhooks (required)\n"
                  "  WHATSAPP_VERIFY_TOKEN    token typed into Meta's dashboard for the handshake\n"
-                 "  WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_API_BASE  for replies\n";
+                 "  WHATSAPP_ACCESS_TOKEN    token replies are sent with (unset: replies wait unsent)\n"
+                 "  WHATSAPP_PHONE_NUMBER_ID the business number's id in the Cloud API\n"
+                 "  WHATSAPP_API_BASE        default https://graph.facebook.com/v23.0\n"
+                 "  WHATSAPP_CA_FILE         extra CA certificates (PEM) to trust for the API\n";
     return 0;
   }
   if (!core::set_log_level(args.get("log-level", "info"))) {
@@ -93,7 +102,9 @@ int serve(const std::vector<std::string>& argv) {
   auto port = args.get_int("port", 8080, 0, 65535);
   auto threads = args.get_int("threads", 512, 4, 8192);
   auto capacity = args.get_int("queue-capacity", 65536, 1, 10'000'000);
-  for (const auto* r : {&port, &threads, &capacity}) {
+  auto send_rate = args.get_int("send-rate", 80, 1, 1000);
+  auto sender_threads = args.get_int("sender-threads", 0, 0, 1000);
+  for (const auto* r : {&port, &threads, &capacity, &send_rate, &sender_threads}) {
     if (!r->ok()) {
       std::cerr << "vaxbot serve: " << r->error().message << "\n";
       return 2;
@@ -110,6 +121,34 @@ int serve(const std::vector<std::string>& argv) {
     return 2;
   }
   db_options.synchronous = sync == "full" ? store::Synchronous::kFull : store::Synchronous::kNormal;
+  const std::string mark_read = args.get("mark-read", "on");
+  if (mark_read != "on" && mark_read != "off") {
+    std::cerr << "vaxbot serve: --mark-read must be on or off, not '" << mark_read << "'\n";
+    return 2;
+  }
+
+  // Replies are sent when the Cloud API is configured; otherwise they wait in the outbox.
+  std::optional<outbox::OutboxOptions> sending;
+  const std::string token = env_or("WHATSAPP_ACCESS_TOKEN", "");
+  const std::string phone_id = env_or("WHATSAPP_PHONE_NUMBER_ID", "");
+  if (!token.empty() || !phone_id.empty()) {
+    outbox::OutboxOptions o;
+    o.api.access_token = token;
+    o.api.phone_number_id = phone_id;
+    o.api.api_base = env_or("WHATSAPP_API_BASE", "https://graph.facebook.com/v23.0");
+    o.api.ca_file = env_or("WHATSAPP_CA_FILE", "");
+    o.rate_per_second = static_cast<double>(*send_rate);
+    o.threads = static_cast<int>(*sender_threads);
+    o.mark_read = mark_read == "on";
+    if (auto st = sender::validate(o.api); !st.ok()) {
+      std::cerr << "vaxbot serve: " << st.error().message << "\n";
+      return 1;
+    }
+    sending = std::move(o);
+  } else {
+    log->warn("WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID are not set: replies are kept in "
+              "the outbox and not sent");
+  }
 
   // Signals are taken by sigwait() below; every thread started from here inherits the mask.
   sigset_t signals;
@@ -124,6 +163,7 @@ int serve(const std::vector<std::string>& argv) {
   app_options.content = content_paths(args);
   app_options.database = db_options;
   app_options.writer.queue_capacity = static_cast<std::size_t>(*capacity);
+  app_options.outbox = sending;
   auto app = App::open(app_options, clock, metrics);
   if (!app.ok()) {
     log->error("{}", app.error().message);
@@ -143,19 +183,26 @@ int serve(const std::vector<std::string>& argv) {
                 "status=\"booked\"");
   metrics.gauge("vaxbot_bookings", "Bookings by status",
                 [&] { return double(stats.get().bookings_cancelled); }, "status=\"cancelled\"");
+  // Priorities: 0 replies to residents, 2 reminders, 3 bulk notices.
   for (const char* status : {"queued", "sending", "sent", "delivered", "read", "failed"}) {
-    metrics.gauge("vaxbot_outbox", "Replies in the outbox by status", [&stats, status] {
-      const auto o = stats.get().outbox;
-      auto it = o.find(status);
-      return it == o.end() ? 0.0 : double(it->second);
-    }, std::string("status=\"") + status + "\"");
+    for (int priority : {0, 2, 3}) {
+      metrics.gauge("vaxbot_outbox", "Messages in the outbox by status and priority", [&stats, status, priority] {
+        const auto o = stats.get().outbox;
+        auto it = o.find({status, priority});
+        return it == o.end() ? 0.0 : double(it->second);
+      }, std::string("status=\"") + status + "\",priority=\"" + std::to_string(priority) + "\"");
+    }
   }
 
   whatsapp::SignatureVerifier verifier(secret);
-  http::Server server(server_options, verifier, writer, metrics, [&] {
-    std::lock_guard lock(reader_mutex);
-    return (*reader)->ping();
-  });
+  outbox::Outbox* out = (*app)->outbox();
+  http::Server server(
+      server_options, verifier, writer, metrics,
+      [&] {
+        std::lock_guard lock(reader_mutex);
+        return (*reader)->ping();
+      },
+      [out] { return out == nullptr ? std::string("disabled") : out->health(); });
   auto bound = server.bind();
   if (!bound.ok()) {
     log->error("{}", bound.error().message);
@@ -173,7 +220,7 @@ int serve(const std::vector<std::string>& argv) {
   log->info("{} received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   server.stop();
   serving.join();
-  writer.stop();
+  (*app)->stop();
   log->info("stopped cleanly");
   return 0;
 }

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "flow/engine.h"
 #include "store/conversation_store.h"
+#include "store/outbox_store.h"
 #include "store/slot_store.h"
 #include "whatsapp/send.h"
 
@@ -206,6 +207,7 @@ struct Conversation::Impl {
   store::Database* db = nullptr;
   std::unique_ptr<store::SlotStore> slots;
   std::unique_ptr<store::ConversationStore> conversations;
+  std::unique_ptr<store::OutboxStore> outbox;
   std::shared_ptr<spdlog::logger> log = core::logger("conversation");
 
   core::Status message(const core::InboundMessage& m);
@@ -213,7 +215,7 @@ struct Conversation::Impl {
 
 Conversation::Conversation(const Content& content, const core::Clock& clock, booking::RandomSource& random,
                            std::string id_key)
-    : impl_(new Impl{content, clock, random, std::move(id_key), nullptr, nullptr, nullptr}) {}
+    : impl_(new Impl{content, clock, random, std::move(id_key), nullptr, nullptr, nullptr, nullptr}) {}
 
 Conversation::~Conversation() = default;
 
@@ -221,6 +223,7 @@ core::Status Conversation::handle(store::Database& db, const core::Event& event)
   if (impl_->db != &db) {  // statements are prepared once per connection
     impl_->slots = std::make_unique<store::SlotStore>(db);
     impl_->conversations = std::make_unique<store::ConversationStore>(db);
+    impl_->outbox = std::make_unique<store::OutboxStore>(db);
     impl_->db = &db;
   }
   if (const auto* m = std::get_if<core::InboundMessage>(&event)) {
@@ -232,7 +235,13 @@ core::Status Conversation::handle(store::Database& db, const core::Event& event)
       return core::make_error(core::ErrorCode::kInternal, std::string("conversation: ") + e.what());
     }
   }
-  return core::ok_status();  // statuses update the outbox with the sender; unusable parts are recorded
+  if (const auto* st = std::get_if<core::StatusUpdate>(&event)) {
+    // Meta's report on a reply: the row and its transcript line move forward.
+    std::string error;
+    if (st->error_code != 0) error = std::to_string(st->error_code) + " " + st->error_title;
+    return impl_->outbox->apply_status(st->message_id, std::string(core::to_string(st->state)), error);
+  }
+  return core::ok_status();  // unusable parts are recorded by the store, nothing more to do
 }
 
 core::Status Conversation::Impl::message(const core::InboundMessage& m) {

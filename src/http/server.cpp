@@ -38,6 +38,7 @@ struct Server::Impl {
   const whatsapp::SignatureVerifier& verifier;
   store::Writer& writer;
   DatabaseProbe probe;
+  SenderProbe sender;
   core::Registry& metrics;
   TunedServer http;
   std::shared_ptr<spdlog::logger> log = core::logger("http");
@@ -46,11 +47,12 @@ struct Server::Impl {
   core::Histogram& ack_seconds;
 
   Impl(ServerOptions o, const whatsapp::SignatureVerifier& v, store::Writer& w,
-       core::Registry& m, DatabaseProbe p)
+       core::Registry& m, DatabaseProbe p, SenderProbe sp)
       : options(std::move(o)),
         verifier(v),
         writer(w),
         probe(std::move(p)),
+        sender(std::move(sp)),
         metrics(m),
         ack_seconds(m.histogram("vaxbot_webhook_seconds", "Time from a webhook read to its answer",
                                 {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5,
@@ -175,10 +177,13 @@ struct Server::Impl {
   void health(httplib::Response& res) {
     auto db = probe ? probe() : core::ok_status();
     const bool writer_ok = writer.healthy();
+    const std::string sending = sender ? sender() : "disabled";
+    const bool sender_failing = sending.rfind("failing", 0) == 0;
     nlohmann::json body = {
-        {"status", db.ok() && writer_ok ? "ok" : "unavailable"},
+        {"status", !(db.ok() && writer_ok) ? "unavailable" : sender_failing ? "degraded" : "ok"},
         {"database", db.ok() ? "ok" : db.error().message},
         {"writer", writer_ok ? "ok" : "failing"},
+        {"sender", sending},
         {"queue_depth", writer.pending_events()},
     };
     res.status = db.ok() && writer_ok ? 200 : 503;
@@ -187,9 +192,10 @@ struct Server::Impl {
 };
 
 Server::Server(ServerOptions options, const whatsapp::SignatureVerifier& verifier,
-               store::Writer& writer, core::Registry& metrics, DatabaseProbe probe)
+               store::Writer& writer, core::Registry& metrics, DatabaseProbe probe,
+               SenderProbe sender)
     : impl_(std::make_unique<Impl>(std::move(options), verifier, writer, metrics,
-                                   std::move(probe))) {}
+                                   std::move(probe), std::move(sender))) {}
 
 Server::~Server() = default;
 

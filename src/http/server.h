@@ -10,7 +10,10 @@
 //                   only once all of them are durably committed. Queue full or
 //                   database unavailable -> 503 with Retry-After.
 //   GET  /healthz   200 {"status":"ok",...} when the database and writer are
-//                   alive; 503 {"status":"unavailable",...} otherwise.
+//                   alive; 503 {"status":"unavailable",...} otherwise. When
+//                   every recent send failed the sender is reported failing
+//                   and the status is "degraded", still 200: webhooks are
+//                   taken and kept, replies wait.
 //   GET  /metrics   Prometheus text.
 //
 // cpp-httplib as Debian ships it is tuned here on purpose (see
@@ -50,11 +53,13 @@ struct ServerOptions {
 
 // Answers whether the database can be read (for /healthz).
 using DatabaseProbe = std::function<core::Status()>;
+// Answers the sender's state (for /healthz): "ok", "disabled", "failing: ...".
+using SenderProbe = std::function<std::string()>;
 
 class Server {
  public:
   Server(ServerOptions options, const whatsapp::SignatureVerifier& verifier, store::Writer& writer,
-         core::Registry& metrics, DatabaseProbe probe);
+         core::Registry& metrics, DatabaseProbe probe, SenderProbe sender = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -27,7 +27,7 @@ struct ConversationStore::Impl {
         add_line(db, "INSERT INTO transcript (resident, direction, message_id, kind, text, step, at, status) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
         add_outbox(db, "INSERT INTO outbox (recipient, body, priority, status, next_attempt_at, "
-                       "transcript_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                       "transcript_seq, created_at, template) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
         outbox_after(db, "SELECT id, recipient, body, priority, status, transcript_seq, created_at "
                          "FROM outbox WHERE id > ? ORDER BY id") {}
 };
@@ -107,6 +107,7 @@ core::Result<std::int64_t> ConversationStore::enqueue(const OutboxRow& row) {
     s.bind(5, row.created_ms);
     s.bind(6, row.transcript_seq);
     s.bind(7, row.created_ms);
+    s.bind(8, row.template_message ? 1 : 0);
     s.exec();
     return impl_->db.getLastInsertRowid();
   } catch (const std::exception& e) {

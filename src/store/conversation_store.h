@@ -9,7 +9,7 @@
 //   transcript  every message in and out, text with ID numbers already masked
 //               by the caller, with the step and (for replies) delivery status
 //   outbox      replies waiting for the sender: Cloud API JSON body, priority,
-//               status queued/sending/sent/failed, attempts, next attempt
+//               status (see outbox_store.h), attempts, next attempt
 #pragma once
 
 #include <cstdint>
@@ -51,6 +51,7 @@ struct OutboxRow {
   std::string recipient;
   std::string body;  // Cloud API JSON
   int priority = 0;  // 0: a reply to the resident's message; higher numbers go later
+  bool template_message = false;  // an approved template: may be sent outside the 24-hour window
   std::string status = "queued";
   std::int64_t transcript_seq = 0;
   std::int64_t created_ms = 0;

@@ -8,7 +8,7 @@
 
 namespace vaxbot::store {
 
-inline constexpr std::array<std::string_view, 3> kMigrations = {
+inline constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: intake. inbox = every message received, de-duplicated by Meta's id
     // (kept at least 8 days, as Meta re-delivers for 7); statuses = delivery
     // reports of our replies, once per (message, state); unusable = parts of
@@ -142,6 +142,14 @@ CREATE TABLE outbox (
   created_at      INTEGER NOT NULL
 );
 CREATE INDEX outbox_due ON outbox (status, priority, next_attempt_at);
+)sql",
+    // 4: the sender. template = 1 for an approved template message, the only
+    // kind WhatsApp delivers outside the 24-hour window; sent_at = when Meta
+    // accepted the message; status webhooks find their row by Meta's id.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN template INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_by_wa_message_id ON outbox (wa_message_id) WHERE wa_message_id != '';
 )sql",
 };
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "core/result.h"
 #include "store/database.h"
@@ -17,7 +18,7 @@ namespace vaxbot::store {
 struct Stats {
   std::int64_t bookings_active = 0;
   std::int64_t bookings_cancelled = 0;
-  std::map<std::string, std::int64_t> outbox;  // status -> rows
+  std::map<std::pair<std::string, int>, std::int64_t> outbox;  // (status, priority) -> rows
 };
 
 core::Result<Stats> read_stats(Database& db);

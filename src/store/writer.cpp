@@ -10,6 +10,7 @@ using core::ErrorCode;
 
 struct Writer::Job {
   std::vector<core::Event> events;
+  Task task;  // set instead of events for run()
   std::promise<core::Result<Receipt>> done;
 };
 
@@ -102,6 +103,38 @@ core::Result<Receipt> Writer::submit(std::vector<core::Event> events,
   return done.get();
 }
 
+core::Status Writer::run(Task task, std::chrono::milliseconds timeout) {
+  auto job = std::make_shared<Job>();
+  job->task = std::move(task);
+  auto done = job->done.get_future();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return core::make_error(ErrorCode::kUnavailable, "shutting down");
+    queue_.push_back(job);
+  }
+  wake_.notify_one();
+  if (done.wait_for(timeout) != std::future_status::ready) {
+    return core::make_error(ErrorCode::kUnavailable, "timed out waiting for the commit");
+  }
+  auto result = done.get();
+  if (!result.ok()) return result.error();
+  return core::ok_status();
+}
+
+void Writer::set_commit_listener(CommitListener listener) {
+  std::lock_guard lock(mutex_);
+  listener_ = std::move(listener);
+}
+
+void Writer::committed(const std::vector<std::string>& new_message_ids) {
+  CommitListener listener;
+  {
+    std::lock_guard lock(mutex_);
+    listener = listener_;
+  }
+  if (listener) listener(new_message_ids);
+}
+
 void Writer::run() {
   auto log = core::logger("store");
   std::vector<std::shared_ptr<Job>> batch;
@@ -132,11 +165,20 @@ void Writer::run() {
 }
 
 core::Status Writer::apply(std::vector<std::shared_ptr<Job>>& jobs,
-                           std::vector<Receipt>& receipts) {
+                           std::vector<Receipt>& receipts,
+                           std::vector<std::string>& new_message_ids) {
   receipts.assign(jobs.size(), Receipt{});
+  new_message_ids.clear();
   if (auto st = db_->begin(); !st.ok()) return st;
   const std::int64_t now = clock_.now_ms();
   for (std::size_t j = 0; j < jobs.size(); ++j) {
+    if (jobs[j]->task) {
+      if (auto st = run_task(jobs[j]->task); !st.ok()) {
+        db_->rollback();
+        return st;
+      }
+      continue;
+    }
     for (const core::Event& event : jobs[j]->events) {
       auto recorded = db_->record(event, now);
       if (!recorded.ok()) {
@@ -148,6 +190,7 @@ core::Status Writer::apply(std::vector<std::shared_ptr<Job>>& jobs,
         continue;
       }
       ++receipts[j].new_events;
+      if (const auto* m = std::get_if<core::InboundMessage>(&event)) new_message_ids.push_back(m->id);
       if (hook_) {
         if (auto st = run_hook(event); !st.ok()) {
           db_->rollback();
@@ -163,6 +206,14 @@ core::Status Writer::apply(std::vector<std::shared_ptr<Job>>& jobs,
   return core::ok_status();
 }
 
+core::Status Writer::run_task(const Task& task) {
+  try {
+    return task(*db_);
+  } catch (const std::exception& e) {  // nor may a task
+    return core::make_error(ErrorCode::kInternal, std::string("writer task: ") + e.what());
+  }
+}
+
 core::Status Writer::run_hook(const core::Event& event) {
   try {
     return hook_(*db_, event);
@@ -176,7 +227,8 @@ void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {
   std::lock_guard db_lock(db_mutex_);
   const auto started = std::chrono::steady_clock::now();
   std::vector<Receipt> receipts;
-  core::Status st = apply(batch, receipts);
+  std::vector<std::string> new_ids;
+  core::Status st = apply(batch, receipts, new_ids);
   if (st.ok()) {
     std::size_t events = 0;
     for (std::size_t j = 0; j < batch.size(); ++j) {
@@ -189,6 +241,7 @@ void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {
     commit_seconds_.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     last_commit_ok_ = true;
+    committed(new_ids);
     return;
   }
   commit_failures_.inc();
@@ -200,11 +253,13 @@ void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {
   }
   // Retry each submission alone so one bad submission cannot fail the others.
   bool any_ok = false;
+  std::vector<std::string> all_new_ids;
   for (auto& job : batch) {
     std::vector<std::shared_ptr<Job>> one{job};
-    core::Status alone = apply(one, receipts);
+    core::Status alone = apply(one, receipts, new_ids);
     if (alone.ok()) {
       any_ok = true;
+      all_new_ids.insert(all_new_ids.end(), new_ids.begin(), new_ids.end());
       stored_new_.inc(receipts[0].new_events);
       stored_duplicate_.inc(receipts[0].duplicates);
       batch_events_.observe(static_cast<double>(job->events.size()));
@@ -215,6 +270,7 @@ void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {
     }
   }
   last_commit_ok_ = any_ok;
+  if (any_ok) committed(all_new_ids);
 }
 
 void Writer::maybe_prune() {

@@ -19,7 +19,19 @@
 // the transcript and the replies commit with the message that caused them.
 // If it returns an error the submission fails and nothing of it is kept.
 //
-// submit() and pending_events()/healthy() are thread-safe. stop() (also run
+// Other work that must write (the sender claiming replies and recording what
+// became of them) runs as a Task through run(): on the writer thread, inside
+// the next batch's transaction, so the single writer stays the only one and
+// the sender's updates share the webhooks' fsync. A task may run more than
+// once (a failed batch is retried one submission at a time); only its last
+// run commits, so a task must reset any output it fills. Tasks are not refused
+// when the queue is full: their callers bound how many they have waiting.
+//
+// After each successful commit the commit listener (if set) is called on the
+// writer thread with the ids of the residents' messages that batch stored
+// for the first time: the sender wakes on it. It must be quick.
+//
+// submit(), run() and pending_events()/healthy() are thread-safe. stop() (also run
 // by the destructor) refuses new submissions, commits what is queued, and joins.
 #pragma once
 
@@ -30,6 +42,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -55,6 +68,8 @@ struct Receipt {
 };
 
 using EventHook = std::function<core::Status(Database&, const core::Event&)>;
+using Task = std::function<core::Status(Database&)>;
+using CommitListener = std::function<void(const std::vector<std::string>& new_message_ids)>;
 
 class Writer {
  public:
@@ -70,6 +85,14 @@ class Writer {
   // is safe (they are then duplicates).
   core::Result<Receipt> submit(std::vector<core::Event> events, std::chrono::milliseconds timeout);
 
+  // Runs task in a transaction on the writer thread; returns once it is
+  // committed, or the task's error (nothing of it kept), or kUnavailable
+  // (commit failed, timed out, or the writer is stopping).
+  core::Status run(Task task, std::chrono::milliseconds timeout);
+
+  // Set before the first submission.
+  void set_commit_listener(CommitListener listener);
+
   void stop();
 
   std::size_t pending_events() const;
@@ -84,14 +107,18 @@ class Writer {
   struct Job;
   void run();
   void commit_batch(std::vector<std::shared_ptr<Job>>& batch);
-  core::Status apply(std::vector<std::shared_ptr<Job>>& jobs, std::vector<Receipt>& receipts);
+  core::Status apply(std::vector<std::shared_ptr<Job>>& jobs, std::vector<Receipt>& receipts,
+                     std::vector<std::string>& new_message_ids);
+  void committed(const std::vector<std::string>& new_message_ids);
   void maybe_prune();
   core::Status run_hook(const core::Event& event);
+  core::Status run_task(const Task& task);
 
   std::unique_ptr<Database> db_;
   const core::Clock& clock_;
   WriterOptions options_;
   EventHook hook_;
+  CommitListener listener_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,0 +1,57 @@
+// Pacing for the sender: the business number's rate, and each resident's share.
+//
+// Both use the generic cell rate algorithm: a "theoretical arrival time" per
+// bucket says when the bucket is next empty, so a check is O(1) and a
+// recipient who is not being paced costs nothing to remember.
+//
+// RateLimiter: the business number's limit (Meta: 80 messages/s by default,
+// up to 1,000 after its upgrade). reserve() hands out send times spaced
+// exactly 1/rate apart, so the rate is never exceeded over any interval, with
+// any number of sender threads. Thread-safe.
+//
+// RecipientPacer: Meta's pair limit, about one message per 6 s to the same
+// person, with bursts borrowed from future quota. A resident may get `burst`
+// messages at once (a whole booking conversation fits), after which further
+// messages are spread one per `interval` instead of failing with 131056.
+// Not thread-safe: the outbox calls it under its scheduler's lock.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace vaxbot::outbox {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+class RateLimiter {
+ public:
+  explicit RateLimiter(double per_second);
+  // The time at or after `now` at which the caller may send; the slot is taken.
+  SteadyTime reserve(SteadyTime now);
+
+ private:
+  std::mutex mutex_;
+  std::chrono::nanoseconds spacing_;
+  SteadyTime next_{};
+};
+
+class RecipientPacer {
+ public:
+  RecipientPacer(int burst, std::chrono::milliseconds interval);
+  // The earliest time at or after `now` a message to `recipient` may go.
+  SteadyTime allowed_at(const std::string& recipient, SteadyTime now) const;
+  // Counts a message to `recipient` sent at `now`.
+  void take(const std::string& recipient, SteadyTime now);
+  // Forgets recipients whose allowance is whole again (keeps memory bounded).
+  void forget_rested(SteadyTime now);
+  std::size_t remembered() const { return tat_.size(); }
+
+ private:
+  std::chrono::nanoseconds interval_;
+  std::chrono::nanoseconds tolerance_;  // (burst - 1) intervals
+  std::unordered_map<std::string, SteadyTime> tat_;
+};
+
+}  // namespace vaxbot::outbox

@@ -1,0 +1,176 @@
+#include "store/outbox_store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <algorithm>
+
+namespace vaxbot::store {
+namespace {
+
+core::Error failure(const std::exception& e, const char* what) {
+  return core::make_error(core::ErrorCode::kUnavailable, std::string(what) + ": " + e.what());
+}
+
+// The order rows move in; a row never moves back. Kept in SQL so the
+// comparison happens in the same statement as the update.
+constexpr const char* kRank =
+    "(CASE status WHEN 'sent' THEN 2 WHEN 'failed' THEN 3 WHEN 'delivered' THEN 4 "
+    "WHEN 'read' THEN 5 ELSE 0 END)";
+
+int rank(const std::string& state) {
+  if (state == "sent") return 2;
+  if (state == "failed") return 3;
+  if (state == "delivered") return 4;
+  if (state == "read" || state == "played") return 5;
+  return 0;
+}
+
+}  // namespace
+
+struct OutboxStore::Impl {
+  SQLite::Statement claim, record, transcript, stored_statuses, advance, release;
+
+  explicit Impl(SQLite::Database& db)
+      : claim(db, R"sql(
+          UPDATE outbox SET status = 'sending'
+          WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
+                       ORDER BY priority, next_attempt_at LIMIT ?2)
+          RETURNING id, recipient, body, priority, template, created_at, next_attempt_at,
+            (SELECT updated_at FROM sessions WHERE resident = outbox.recipient))sql"),
+        record(db, R"sql(
+          UPDATE outbox SET status = ?2, attempts = attempts + ?3, wa_message_id = ?4,
+            last_error = ?5, sent_at = ?6
+          WHERE id = ?1 AND status = 'sending' RETURNING transcript_seq)sql"),
+        transcript(db, "UPDATE transcript SET status = ?2 WHERE seq = ?1"),
+        stored_statuses(db,
+                        "SELECT state, error_code, error_title FROM statuses WHERE message_id = ?"),
+        advance(db, std::string(R"sql(
+          UPDATE outbox SET status = ?2, last_error = CASE WHEN ?2 = 'failed' THEN ?3 ELSE last_error END
+          WHERE wa_message_id = ?1 AND )sql") + kRank + R"sql( < ?4 RETURNING transcript_seq)sql"),
+        release(db, "UPDATE outbox SET status = 'queued' WHERE status = 'sending'") {}
+
+  void set_transcript(std::int64_t seq, const std::string& status) {
+    transcript.reset();
+    transcript.bind(1, seq);
+    transcript.bind(2, status);
+    transcript.exec();
+  }
+
+  // Runs `s` (an UPDATE ... RETURNING transcript_seq) and updates that transcript line.
+  void follow(SQLite::Statement& s, const std::string& transcript_status) {
+    std::vector<std::int64_t> seqs;
+    while (s.executeStep()) {
+      if (!s.getColumn(0).isNull()) seqs.push_back(s.getColumn(0).getInt64());
+    }
+    s.reset();
+    for (std::int64_t seq : seqs) set_transcript(seq, transcript_status);
+  }
+
+  void apply(const std::string& wamid, const std::string& state, const std::string& error) {
+    const int r = rank(state);
+    if (r == 0) return;
+    const std::string stored = state == "played" ? "read" : state;
+    advance.reset();
+    advance.bind(1, wamid);
+    advance.bind(2, stored);
+    advance.bind(3, error);
+    advance.bind(4, r);
+    follow(advance, stored == "failed" ? "failed: " + error : stored);
+  }
+};
+
+OutboxStore::OutboxStore(Database& db) : impl_(std::make_unique<Impl>(db.handle())) {}
+OutboxStore::~OutboxStore() = default;
+
+core::Result<std::vector<ClaimedReply>> OutboxStore::claim(std::int64_t now_ms, int limit) {
+  try {
+    auto& s = impl_->claim;
+    s.reset();
+    s.bind(1, now_ms);
+    s.bind(2, limit);
+    std::vector<ClaimedReply> rows;
+    std::vector<std::int64_t> due;
+    while (s.executeStep()) {
+      ClaimedReply& r = rows.emplace_back();
+      r.id = s.getColumn(0).getInt64();
+      r.recipient = s.getColumn(1).getString();
+      r.body = s.getColumn(2).getString();
+      r.priority = s.getColumn(3).getInt();
+      r.template_message = s.getColumn(4).getInt() != 0;
+      r.created_ms = s.getColumn(5).getInt64();
+      due.push_back(s.getColumn(6).getInt64());
+      r.last_inbound_ms = s.getColumn(7).isNull() ? 0 : s.getColumn(7).getInt64();
+    }
+    s.reset();
+    // RETURNING gives no order: restore the claim's.
+    std::vector<std::size_t> order(rows.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::tie(rows[a].priority, due[a], rows[a].id) <
+             std::tie(rows[b].priority, due[b], rows[b].id);
+    });
+    std::vector<ClaimedReply> sorted;
+    sorted.reserve(rows.size());
+    for (std::size_t i : order) sorted.push_back(std::move(rows[i]));
+    return sorted;
+  } catch (const std::exception& e) {
+    return failure(e, "claim replies");
+  }
+}
+
+core::Status OutboxStore::record(const SendResult& r) {
+  try {
+    auto& s = impl_->record;
+    s.reset();
+    s.bind(1, r.id);
+    const char* status = r.outcome == SendResult::Outcome::kSent     ? "sent"
+                         : r.outcome == SendResult::Outcome::kFailed ? "failed"
+                                                                     : "queued";
+    s.bind(2, status);
+    s.bind(3, r.attempts);
+    s.bind(4, r.wa_message_id);
+    s.bind(5, r.error);
+    s.bind(6, r.outcome == SendResult::Outcome::kSent ? r.at_ms : 0);
+    impl_->follow(s, r.outcome == SendResult::Outcome::kFailed ? "failed: " + r.error : status);
+    if (r.outcome != SendResult::Outcome::kSent || r.wa_message_id.empty()) return core::ok_status();
+    // Statuses Meta reported before its answer reached us.
+    struct Early {
+      std::string state, error;
+    };
+    std::vector<Early> early;
+    auto& q = impl_->stored_statuses;
+    q.reset();
+    q.bind(1, r.wa_message_id);
+    while (q.executeStep()) {
+      const int code = q.getColumn(1).getInt();
+      early.push_back({q.getColumn(0).getString(),
+                       code == 0 ? "" : std::to_string(code) + " " + q.getColumn(2).getString()});
+    }
+    q.reset();
+    for (const Early& e : early) impl_->apply(r.wa_message_id, e.state, e.error);
+    return core::ok_status();
+  } catch (const std::exception& e) {
+    return failure(e, "record a send");
+  }
+}
+
+core::Status OutboxStore::apply_status(const std::string& wa_message_id, const std::string& state,
+                                       const std::string& error) {
+  try {
+    impl_->apply(wa_message_id, state, error);
+    return core::ok_status();
+  } catch (const std::exception& e) {
+    return failure(e, "apply a status");
+  }
+}
+
+core::Result<int> OutboxStore::release_all_claimed() {
+  try {
+    impl_->release.reset();
+    return impl_->release.exec();
+  } catch (const std::exception& e) {
+    return failure(e, "release claimed replies");
+  }
+}
+
+}  // namespace vaxbot::store
