@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -57,6 +58,85 @@ std::string text_webhook(const std::vector<std::string>& ids, const std::string&
       {"object", "whatsapp_business_account"},
       {"entry", {{{"id", "210987654321098"}, {"changes", {{{"value", value}, {"field", "messages"}}}}}}}};
   return root.dump();
+}
+
+namespace {
+
+// Runs the openssl command line in dir; its output goes to dir/openssl.log.
+void openssl(const std::filesystem::path& dir, const std::string& arguments) {
+  const std::string command =
+      "cd '" + dir.string() + "' && openssl " + arguments + " >>openssl.log 2>&1";
+  if (std::system(command.c_str()) != 0) {
+    std::string log;
+    try {
+      log = read_file(dir / "openssl.log");
+    } catch (const std::exception&) {
+    }
+    throw std::runtime_error("openssl failed: openssl " + arguments + "\n" + log);
+  }
+}
+
+// Our own configuration, so nothing depends on the system's openssl.cnf.
+constexpr const char* kPkiConfig = R"([req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+[wrong_name]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:wrong.example
+)";
+
+constexpr const char* kEcKey = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+
+void make_ca(const std::filesystem::path& dir, const std::string& name, const std::string& cn) {
+  openssl(dir, std::string("req -x509 -config pki.cnf -extensions ca ") + kEcKey + " -keyout " +
+                   name + ".key -out " + name + ".pem -days 2 -subj '/CN=" + cn + "'");
+}
+
+// A leaf named by the extension section `extensions` (its CN names no host, so
+// only the subjectAltName can match).
+void make_leaf(const std::filesystem::path& dir, const std::string& name, const std::string& ca,
+               const std::string& extensions, int serial) {
+  openssl(dir, std::string("req -new -config pki.cnf ") + kEcKey + " -keyout " + name +
+                   ".key -out " + name + ".csr -subj '/CN=vaxbot test " + name + "'");
+  openssl(dir, "x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
+                   ".key -set_serial " + std::to_string(serial) + " -days 2 -extfile pki.cnf" +
+                   " -extensions " + extensions + " -out " + name + ".pem");
+}
+
+}  // namespace
+
+TestPki make_test_pki(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream config(dir / "pki.cnf");
+    config << kPkiConfig;
+  }
+  make_ca(dir, "ca", "vaxbot test CA");
+  make_leaf(dir, "server", "ca", "server", 1);
+  make_leaf(dir, "wrong_name", "ca", "wrong_name", 2);
+  make_ca(dir, "other_ca", "vaxbot other CA");
+  make_leaf(dir, "untrusted", "other_ca", "server", 3);
+  auto at = [&](const std::string& file) { return (dir / file).string(); };
+  return TestPki{.ca = at("ca.pem"),
+                 .server_cert = at("server.pem"),
+                 .server_key = at("server.key"),
+                 .wrong_name_cert = at("wrong_name.pem"),
+                 .wrong_name_key = at("wrong_name.key"),
+                 .untrusted_cert = at("untrusted.pem"),
+                 .untrusted_key = at("untrusted.key")};
 }
 
 std::int64_t count(const std::string& db_path, const std::string& sql) {

@@ -46,6 +46,16 @@ std::filesystem::path fixture_dir(const std::string& relative);
 std::string text_webhook(const std::vector<std::string>& ids, const std::string& from = "919800000001",
                          const std::string& body = "Hi");
 
+// Certificates for TLS tests, made by the openssl command line in a directory
+// (EC P-256 keys, valid for two days). Throws when openssl fails.
+struct TestPki {
+  std::string ca;                               // ca.pem: the CA tests trust
+  std::string server_cert, server_key;          // IP:127.0.0.1 and DNS:localhost, signed by ca
+  std::string wrong_name_cert, wrong_name_key;  // DNS:wrong.example only, signed by ca
+  std::string untrusted_cert, untrusted_key;    // IP:127.0.0.1, signed by another CA
+};
+TestPki make_test_pki(const std::filesystem::path& dir);
+
 // Runs `sql` on the database file and returns the first column of the first row.
 std::int64_t count(const std::string& db_path, const std::string& sql);
 

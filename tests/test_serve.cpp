@@ -7,9 +7,15 @@
 #include <condition_variable>
 #include <mutex>
 #include <fstream>
+#include <map>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
+#include "sender/stand_in.h"
+#include "store/conversation_store.h"
 #include "support.h"
+#include "whatsapp/send.h"
 
 using namespace vaxbot;
 
@@ -24,6 +30,37 @@ httplib::Result post_signed(httplib::Client& client, const std::string& body,
   whatsapp::SignatureVerifier verifier(secret);
   return client.Post("/webhook", {{"X-Hub-Signature-256", verifier.sign(body)}}, body,
                      "application/json");
+}
+
+// The environment that points the binary's sender at a stand-in over TLS.
+std::vector<std::string> sender_env(const sender::CloudApiStandIn& stand_in, const test::TestPki& pki) {
+  auto env = secret_env();
+  env.push_back("WHATSAPP_ACCESS_TOKEN=process-test-token");
+  env.push_back("WHATSAPP_PHONE_NUMBER_ID=106540352242922");
+  env.push_back("WHATSAPP_API_BASE=" + stand_in.api_base());
+  env.push_back("WHATSAPP_CA_FILE=" + pki.ca);
+  return env;
+}
+
+std::string status_webhook(const std::string& wamid, const std::string& state) {
+  nlohmann::json status = {{"id", wamid}, {"status", state}, {"timestamp", "1767852275"},
+                           {"recipient_id", "919800000001"}};
+  nlohmann::json value = {{"messaging_product", "whatsapp"},
+                          {"metadata", {{"display_phone_number", "918000000100"},
+                                        {"phone_number_id", "106540352242922"}}},
+                          {"statuses", {status}}};
+  return nlohmann::json{{"object", "whatsapp_business_account"},
+                        {"entry", {{{"id", "1"}, {"changes", {{{"field", "messages"}, {"value", value}}}}}}}}
+      .dump();
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 }  // namespace
@@ -98,7 +135,7 @@ TEST_SUITE("cli serve") {
     CHECK(test::count(db, "SELECT count(*) FROM outbox") == 2);
     auto metrics = client.Get("/metrics");
     REQUIRE(metrics);
-    CHECK(metrics->body.find("vaxbot_outbox{status=\"queued\"} 2\n") != std::string::npos);
+    CHECK(metrics->body.find("vaxbot_outbox{status=\"queued\",priority=\"0\"} 2\n") != std::string::npos);
     CHECK(metrics->body.find("vaxbot_bookings{status=\"booked\"} 0\n") != std::string::npos);
     CHECK(metrics->body.find("vaxbot_events_stored_total{result=\"new\"} 2\n") != std::string::npos);
     child.kill(SIGTERM);
@@ -180,5 +217,144 @@ TEST_SUITE("cli serve") {
     CHECK(test::count(db, "SELECT count(DISTINCT message_id) FROM inbox") == total);
     restarted.kill(SIGTERM);
     CHECK(restarted.wait() == 0);
+  }
+}
+
+TEST_SUITE("cli serve sending") {
+  TEST_CASE("end to end: webhooks in, replies and read receipts out over TLS, statuses tracked") {
+    test::TempDir dir;
+    const auto pki = test::make_test_pki(dir.path());
+    sender::CloudApiStandIn stand_in({pki.server_cert, pki.server_key});
+    REQUIRE(stand_in.start().ok());
+    const std::string db = dir.file("send.db");
+    test::ChildProcess child({"serve", "--port", "0", "--db", db}, sender_env(stand_in, pki));
+    httplib::Client client("127.0.0.1", child.port());
+    auto hi = post_signed(client, test::fixture("webhooks/text_hi.json"));
+    REQUIRE(hi);
+    CHECK(hi->status == 200);
+    REQUIRE(stand_in.wait_for(2, std::chrono::seconds(10)));  // the welcome and a read receipt
+    std::string welcome_id;
+    bool receipt = false;
+    for (const auto& r : stand_in.requests()) {
+      CHECK(r.authorization == "Bearer process-test-token");
+      auto j = nlohmann::json::parse(r.body);
+      if (j.value("status", "") == "read") {
+        receipt = j["message_id"].get<std::string>().rfind("wamid.", 0) == 0;
+      } else {
+        CHECK(j["to"] == "+919800000001");
+        CHECK(j["interactive"]["type"] == "button");
+        welcome_id = r.message_id;
+      }
+    }
+    CHECK(receipt);
+    REQUIRE_FALSE(welcome_id.empty());
+    // Meta's statuses, out of order: the row ends in the furthest state.
+    for (const char* state : {"read", "sent", "delivered"}) {
+      auto res = post_signed(client, status_webhook(welcome_id, state));
+      REQUIRE(res);
+      CHECK(res->status == 200);
+    }
+    auto date = post_signed(client, test::fixture("webhooks/text_first_dose_date.json"));
+    REQUIRE(date);
+    REQUIRE(stand_in.wait_for(4, std::chrono::seconds(10)));  // the vaccine question and its receipt
+    auto health = client.Get("/healthz");
+    REQUIRE(health);
+    CHECK(nlohmann::json::parse(health->body)["sender"] == "ok");
+    child.kill(SIGTERM);
+    CHECK(child.wait() == 0);
+    CHECK(test::count(db, "SELECT count(*) FROM outbox WHERE wa_message_id = '" + welcome_id +
+                              "' AND status = 'read'") == 1);
+    CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE kind = 'welcome' AND status = 'read'") == 1);
+    CHECK(test::count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 1);
+    CHECK(child.stderr_text().find("process-test-token") == std::string::npos);
+  }
+
+  TEST_CASE("refuses to start with a half-configured or unreadable sender setting") {
+    test::TempDir dir;
+    auto env = secret_env();
+    env.push_back("WHATSAPP_ACCESS_TOKEN=secret-token-value");  // no phone number id
+    test::ChildProcess child({"serve", "--port", "0", "--db", dir.file("h.db")}, env, false);
+    CHECK(child.wait() == 1);
+    CHECK(child.stderr_text().find("WHATSAPP_PHONE_NUMBER_ID") != std::string::npos);
+    CHECK(child.stderr_text().find("secret-token-value") == std::string::npos);
+    env.push_back("WHATSAPP_PHONE_NUMBER_ID=1");
+    env.push_back("WHATSAPP_CA_FILE=" + dir.file("missing.pem"));
+    test::ChildProcess ca({"serve", "--port", "0", "--db", dir.file("h.db")}, env, false);
+    CHECK(ca.wait() == 1);
+    CHECK(ca.stderr_text().find("WHATSAPP_CA_FILE") != std::string::npos);
+    test::ChildProcess rate({"serve", "--port", "0", "--send-rate", "1001"}, env, false);
+    CHECK(rate.wait() == 2);
+  }
+
+  TEST_CASE("SIGKILL while sending: after a restart every reply is sent, once unless it was being sent") {
+    test::TempDir dir;
+    const auto pki = test::make_test_pki(dir.path());
+    const std::string db = dir.file("crash.db");
+    constexpr int kRows = 300;
+    {
+      store::DatabaseOptions o;
+      o.path = db;
+      auto opened = store::Database::open(o);
+      REQUIRE(opened.ok());
+      store::ConversationStore cs(**opened);
+      REQUIRE((*opened)->begin().ok());
+      const std::int64_t now = core::SystemClock().now_ms();
+      for (int i = 0; i < kRows; ++i) {
+        const std::string who = "9196" + std::to_string(10000000 + i % 30);
+        REQUIRE(cs.save_session({who, "second_dose", "", "en", "{}", 0, 0, "", now}).ok());
+        core::OutboundMessage m;
+        m.body = "row " + std::to_string(i);
+        store::OutboxRow row;
+        row.recipient = who;
+        row.body = whatsapp::send_body(who, m);
+        row.created_ms = now;
+        REQUIRE(cs.enqueue(row).ok());
+      }
+      REQUIRE((*opened)->commit().ok());
+    }
+    sender::CloudApiStandIn stand_in({pki.server_cert, pki.server_key});
+    stand_in.respond_with([](const sender::StandInRequest&) {
+      sender::StandInAnswer a;
+      a.delay = std::chrono::milliseconds(20);
+      return a;
+    });
+    REQUIRE(stand_in.start().ok());
+    const std::vector<std::string> args = {"serve", "--port", "0", "--db", db, "--send-rate", "1000",
+                                           "--sender-threads", "8", "--mark-read", "off"};
+    std::set<std::int64_t> claimed_at_kill;
+    {
+      test::ChildProcess child(args, sender_env(stand_in, pki));
+      REQUIRE(stand_in.wait_for(100, std::chrono::seconds(20)));
+      child.kill(SIGKILL);
+      child.wait();
+      SQLite::Database reader(db);
+      SQLite::Statement q(reader, "SELECT id FROM outbox WHERE status = 'sending'");
+      while (q.executeStep()) claimed_at_kill.insert(q.getColumn(0).getInt64());
+    }
+    const auto sent_before = test::count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'");
+    CHECK(sent_before > 0);
+    CHECK(sent_before < kRows);
+    {
+      test::ChildProcess child(args, sender_env(stand_in, pki));
+      CHECK(eventually([&] { return test::count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'") == kRows; },
+                       std::chrono::seconds(30)));
+      child.kill(SIGTERM);
+      CHECK(child.wait() == 0);
+      CHECK(child.stderr_text().find("sending them again") != std::string::npos);
+    }
+    std::map<std::int64_t, int> times;  // outbox id (row N has id N + 1) -> requests at the stand-in
+    for (const auto& r : stand_in.requests()) {
+      const std::string text = nlohmann::json::parse(r.body)["text"]["body"];
+      ++times[std::stoll(text.substr(4)) + 1];
+    }
+    REQUIRE(times.size() == static_cast<std::size_t>(kRows));
+    for (const auto& [id, n] : times) {
+      CAPTURE(id);
+      if (claimed_at_kill.count(id) == 1) {
+        CHECK(n <= 2);
+      } else {
+        CHECK(n == 1);
+      }
+    }
   }
 }

@@ -4,6 +4,8 @@
 #include <condition_variable>
 #include <future>
 
+#include "store/conversation_store.h"
+#include "store/outbox_store.h"
 #include "store/schema.h"
 #include "support.h"
 
@@ -291,5 +293,190 @@ TEST_SUITE("store writer") {
     CHECK(gated.get().ok());
     CHECK(queued.get().ok());
     CHECK(test::count(dir.file("s.db"), "SELECT count(*) FROM inbox") == 2);
+  }
+}
+
+TEST_SUITE("store writer tasks") {
+  TEST_CASE("a task commits with the batch; a failing task keeps nothing and fails alone") {
+    test::TempDir dir;
+    core::Registry metrics;
+    core::SystemClock clock;
+    store::Writer writer(open_db(dir.file("t.db")), clock, metrics);
+    auto ok = writer.run([](store::Database& db) {
+      db.handle().exec("INSERT INTO unusable (location, reason, received_at) VALUES ('task', 'ok', 1)");
+      return core::ok_status();
+    }, 10s);
+    CHECK(ok.ok());
+    auto bad = writer.run([](store::Database& db) {
+      db.handle().exec("INSERT INTO unusable (location, reason, received_at) VALUES ('task', 'bad', 1)");
+      return core::Status(core::make_error(core::ErrorCode::kInternal, "refused"));
+    }, 10s);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().message == "refused");
+    auto thrown = writer.run([](store::Database&) -> core::Status { throw std::runtime_error("boom"); }, 10s);
+    REQUIRE_FALSE(thrown.ok());
+    CHECK(thrown.error().message.find("boom") != std::string::npos);
+    writer.stop();
+    CHECK(test::count(dir.file("t.db"), "SELECT count(*) FROM unusable WHERE reason = 'ok'") == 1);
+    CHECK(test::count(dir.file("t.db"), "SELECT count(*) FROM unusable WHERE reason = 'bad'") == 0);
+    CHECK_FALSE(writer.run([](store::Database&) { return core::ok_status(); }, 1s).ok());
+  }
+
+  TEST_CASE("the commit listener hears each new resident message once, after its commit") {
+    test::TempDir dir;
+    core::Registry metrics;
+    core::SystemClock clock;
+    store::Writer writer(open_db(dir.file("l.db")), clock, metrics);
+    std::mutex m;
+    std::vector<std::string> heard;
+    std::int64_t rows_when_heard = -1;
+    const std::string path = dir.file("l.db");
+    writer.set_commit_listener([&](const std::vector<std::string>& ids) {
+      std::lock_guard lock(m);
+      heard.insert(heard.end(), ids.begin(), ids.end());
+      rows_when_heard = test::count(path, "SELECT count(*) FROM inbox");  // visible: committed
+    });
+    REQUIRE(writer.submit({text("wamid.L1"), text("wamid.L2")}, 10s).ok());
+    REQUIRE(writer.submit({text("wamid.L1")}, 10s).ok());  // a duplicate: not heard again
+    core::StatusUpdate st;
+    st.message_id = "wamid.OUT";
+    REQUIRE(writer.submit({st}, 10s).ok());  // a status: no resident message
+    std::lock_guard lock(m);
+    CHECK(heard == std::vector<std::string>{"wamid.L1", "wamid.L2"});
+    CHECK(rows_when_heard == 2);
+  }
+}
+
+TEST_SUITE("store outbox") {
+  struct Outboxed {
+    test::TempDir dir;
+    core::Registry metrics;
+    core::SystemClock clock;
+    std::string path = dir.file("o.db");
+    store::Writer writer{open_db(path), clock, metrics};
+
+    // Queues a reply (with a transcript line) and returns its outbox id.
+    std::int64_t queue(const std::string& to, const std::string& body, int priority = 0,
+                       std::int64_t created = 1000) {
+      std::int64_t id = 0;
+      REQUIRE(writer.run([&](store::Database& db) {
+        store::ConversationStore cs(db);
+        auto seq = cs.append_transcript({to, "out", "", "k", body, "", created, "queued"});
+        if (!seq.ok()) return core::Status(seq.error());
+        store::OutboxRow row;
+        row.recipient = to;
+        row.body = body;
+        row.priority = priority;
+        row.transcript_seq = *seq;
+        row.created_ms = created;
+        auto r = cs.enqueue(row);
+        if (!r.ok()) return core::Status(r.error());
+        id = *r;
+        return core::ok_status();
+      }, 10s).ok());
+      return id;
+    }
+    template <typename F>
+    void with_store(F f) {
+      REQUIRE(writer.run([&](store::Database& db) {
+        store::OutboxStore s(db);
+        f(s);
+        return core::ok_status();
+      }, 10s).ok());
+    }
+    std::string status_of(std::int64_t id) {
+      SQLite::Database db(path);
+      return db.execAndGet("SELECT status FROM outbox WHERE id = " + std::to_string(id)).getString();
+    }
+    std::string transcript_of(std::int64_t id) {
+      SQLite::Database db(path);
+      return db
+          .execAndGet("SELECT t.status FROM transcript t JOIN outbox o ON o.transcript_seq = t.seq "
+                      "WHERE o.id = " + std::to_string(id))
+          .getString();
+    }
+    void status_webhook(const std::string& wamid, core::DeliveryState state) {
+      core::StatusUpdate st;
+      st.message_id = wamid;
+      st.state = state;
+      REQUIRE(writer.submit({st}, 10s).ok());  // recorded in statuses
+      with_store([&](store::OutboxStore& s) {
+        CHECK(s.apply_status(wamid, std::string(core::to_string(state)), "").ok());
+      });
+    }
+  };
+
+  TEST_CASE("claims the most urgent due rows once, with the resident's last message time") {
+    Outboxed o;
+    const auto bulk = o.queue("911", "bulk", 3, 100);
+    const auto reply_late = o.queue("912", "reply 2", 0, 300);
+    const auto reply_early = o.queue("913", "reply 1", 0, 200);
+    const auto future = o.queue("914", "later", 0, 999999);
+    REQUIRE(o.writer.run([](store::Database& db) {
+      db.handle().exec("INSERT INTO sessions (resident, flow, updated_at) VALUES ('912', 'f', 777)");
+      return core::ok_status();
+    }, 10s).ok());
+    std::vector<store::ClaimedReply> first, second;
+    o.with_store([&](store::OutboxStore& s) {
+      auto r = s.claim(5000, 10);
+      REQUIRE(r.ok());
+      first = *r;
+      auto again = s.claim(5000, 10);
+      REQUIRE(again.ok());
+      second = *again;
+    });
+    REQUIRE(first.size() == 3);
+    CHECK(first[0].id == reply_early);
+    CHECK(first[1].id == reply_late);
+    CHECK(first[2].id == bulk);
+    CHECK(first[1].last_inbound_ms == 777);
+    CHECK(first[0].last_inbound_ms == 0);
+    CHECK(first[1].body == "reply 2");
+    CHECK(second.empty());
+    CHECK(o.status_of(reply_early) == "sending");
+    CHECK(o.status_of(future) == "queued");
+    int released = 0;
+    o.with_store([&](store::OutboxStore& s) { released = *s.release_all_claimed(); });
+    CHECK(released == 3);
+    CHECK(o.status_of(bulk) == "queued");
+  }
+
+  TEST_CASE("a sent row moves only forward, whatever order Meta's statuses come in") {
+    Outboxed o;
+    const auto id = o.queue("915", "hello");
+    o.with_store([&](store::OutboxStore& s) { REQUIRE(s.claim(5000, 10)->size() == 1); });
+    // Meta's statuses can arrive before its answer to our send reaches us.
+    o.status_webhook("wamid.X", core::DeliveryState::kDelivered);
+    CHECK(o.status_of(id) == "sending");
+    o.with_store([&](store::OutboxStore& s) {
+      CHECK(s.record({id, store::SendResult::Outcome::kSent, 1, "wamid.X", "", 6000}).ok());
+    });
+    CHECK(o.status_of(id) == "delivered");
+    CHECK(o.transcript_of(id) == "delivered");
+    o.status_webhook("wamid.X", core::DeliveryState::kRead);
+    o.status_webhook("wamid.X", core::DeliveryState::kSent);  // late: ignored
+    o.status_webhook("wamid.X", core::DeliveryState::kDelivered);
+    CHECK(o.status_of(id) == "read");
+    CHECK(o.transcript_of(id) == "read");
+    SQLite::Database db(o.path);
+    CHECK(db.execAndGet("SELECT attempts FROM outbox").getInt() == 1);
+    CHECK(db.execAndGet("SELECT sent_at FROM outbox").getInt64() == 6000);
+  }
+
+  TEST_CASE("Meta's failed after sent is kept with its reason; a result for an unclaimed row is ignored") {
+    Outboxed o;
+    const auto id = o.queue("916", "hello");
+    const auto other = o.queue("917", "other");
+    o.with_store([&](store::OutboxStore& s) {
+      REQUIRE(s.claim(5000, 1)->size() == 1);
+      CHECK(s.record({id, store::SendResult::Outcome::kSent, 1, "wamid.F", "", 6000}).ok());
+      CHECK(s.apply_status("wamid.F", "failed", "131026 Message undeliverable").ok());
+      CHECK(s.apply_status("wamid.unknown", "read", "").ok());
+      // `other` was never claimed: a stray result changes nothing.
+      CHECK(s.record({other, store::SendResult::Outcome::kFailed, 1, "", "nope", 6000}).ok());
+    });
+    CHECK(o.status_of(id) == "failed");
+    CHECK(o.transcript_of(id) == "failed: 131026 Message undeliverable");
+    CHECK(o.status_of(other) == "queued");
   }
 }

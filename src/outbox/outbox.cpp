@@ -73,14 +73,14 @@ std::string code_label(const sender::Delivery& d) {
   return std::to_string(d.error.code);
 }
 
-// The least wait before retrying after this code (Meta: 6 s for the pair
+// The first wait before retrying after this answer (Meta: 6 s for the pair
 // limit, about a minute for maintenance); doubled on each further attempt.
-milliseconds retry_base(const sender::Delivery& d, milliseconds configured) {
+milliseconds retry_base(const sender::Delivery& d, const OutboxOptions& o) {
   if (d.kind == sender::Delivery::Kind::kRefused) {
-    if (d.error.code == 131056) return std::max(configured, milliseconds(6000));
-    if (d.error.code == 131057) return std::max(configured, milliseconds(60000));
+    if (d.error.code == 131056) return std::max(o.backoff_base, o.pair_limit_wait);
+    if (d.error.code == 131057) return std::max(o.backoff_base, o.maintenance_wait);
   }
-  return configured;
+  return o.backoff_base;
 }
 
 }  // namespace
@@ -380,7 +380,7 @@ struct Outbox::Impl {
     if (action == whatsapp::ErrorAction::kRetry) {
       const std::int64_t age = clock.now_ms() - item.row.created_ms;
       if (attempts < options.max_attempts && age < options.max_age.count()) {
-        const auto base = retry_base(d, options.backoff_base);
+        const auto base = retry_base(d, options);
         const double grown = static_cast<double>(base.count()) * std::pow(2.0, attempts - 1);
         const double capped = std::min(grown, static_cast<double>(options.backoff_max.count()));
         // Jitter: anywhere from half to the whole wait, so retries do not come in waves.

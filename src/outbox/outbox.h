@@ -63,6 +63,9 @@ struct OutboxOptions {
   int max_attempts = 10;
   std::chrono::milliseconds backoff_base{1000};
   std::chrono::milliseconds backoff_max{5 * 60 * 1000};
+  // Least first waits Meta asks for: the pair limit (131056) and maintenance (131057).
+  std::chrono::milliseconds pair_limit_wait{6000};
+  std::chrono::milliseconds maintenance_wait{60000};
   std::chrono::milliseconds max_age{24LL * 3600 * 1000};  // then a reply is not worth sending
   std::chrono::milliseconds window{24LL * 3600 * 1000};   // Meta's customer service window
   // Claiming.

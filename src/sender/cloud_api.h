@@ -11,7 +11,9 @@
 // ACK on every request (23 requests/s per connection).
 //
 // Not thread-safe: each sender thread owns one CloudApi. A CloudApi reconnects
-// by itself after an error; post() never throws.
+// by itself after an error; post() never throws. create() makes the process
+// ignore SIGPIPE (as httplib::Server does), so that writing to a connection the
+// server has closed fails instead of killing the process.
 #pragma once
 
 #include <chrono>

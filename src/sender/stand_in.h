@@ -69,6 +69,8 @@ class CloudApiStandIn {
   void observe(StandInObserver observer);
 
   std::size_t count() const;
+  // Connections accepted so far, counting those whose TLS handshake then failed.
+  std::size_t connections() const;
   std::vector<StandInRequest> requests() const;
   // true once at least n requests have arrived; false after timeout.
   bool wait_for(std::size_t n, std::chrono::milliseconds timeout) const;

@@ -1,6 +1,12 @@
 #include "whatsapp/send.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <exception>
+#include <iterator>
+#include <limits>
+#include <nlohmann/json.hpp>
 
 namespace vaxbot::whatsapp {
 namespace {
@@ -31,6 +37,99 @@ void quoted(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void template_body(std::string& out, const core::OutboundMessage& m) {
+  out += R"(,"type":"template","template":{"name":)";
+  quoted(out, m.template_name);
+  out += R"(,"language":{"code":)";
+  quoted(out, m.template_language);
+  out += '}';
+  if (!m.template_parameters.empty()) {
+    out += R"(,"components":[{"type":"body","parameters":[)";
+    for (std::size_t i = 0; i < m.template_parameters.size(); ++i) {
+      const auto& [name, text] = m.template_parameters[i];
+      if (i > 0) out += ',';
+      out += R"({"type":"text",)";
+      if (!name.empty()) {
+        out += R"("parameter_name":)";
+        quoted(out, name);
+        out += ',';
+      }
+      out += R"("text":)";
+      quoted(out, text);
+      out += '}';
+    }
+    out += "]}]";
+  }
+  out += "}}";
+}
+
+// Cloud API error codes (Meta's error-codes page) by what the sender does about them.
+// Rate limits and temporary failures on Meta's side: the same request can succeed later.
+constexpr int kRetryCodes[] = {1, 2, 4, 80007, 130429, 131000, 131016, 131048, 131056, 131057};
+// The token, the app's permissions (and 200-299) or the account: every send fails
+// until a person acts.
+constexpr int kAlertCodes[] = {0, 10, 190, 368, 131005, 131031};
+
+// Error texts come from the network: keep what we store (and log) short. Cuts
+// at a UTF-8 character boundary.
+constexpr std::size_t kMaxErrorText = 300;
+std::string capped(std::string s) {
+  if (s.size() <= kMaxErrorText) return s;
+  std::size_t end = kMaxErrorText;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  s.resize(end);
+  return s;
+}
+
+std::string string_at(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? capped(it->get<std::string>()) : std::string();
+}
+
+ApiAnswer parse_answer_json(int http_status, std::string_view body) {
+  using nlohmann::json;
+  ApiAnswer answer;
+  const json root = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (http_status >= 200 && http_status < 300) {
+    if (root.is_object()) {
+      auto messages = root.find("messages");
+      if (messages != root.end() && messages->is_array() && !messages->empty() &&
+          messages->front().is_object()) {
+        std::string id = string_at(messages->front(), "id");
+        if (!id.empty()) {
+          answer.accepted = true;
+          answer.message_id = std::move(id);
+          return answer;
+        }
+      }
+      auto success = root.find("success");
+      if (success != root.end() && success->is_boolean() && success->get<bool>()) {
+        answer.accepted = true;
+        return answer;
+      }
+    }
+    answer.error.message = "unexpected answer";
+    return answer;
+  }
+  auto error = root.is_object() ? root.find("error") : root.end();
+  if (!root.is_object() || error == root.end() || !error->is_object()) {
+    answer.error.message = "HTTP " + std::to_string(http_status) + " without an error body";
+    return answer;
+  }
+  auto code = error->find("code");
+  if (code != error->end() && code->is_number_integer()) {
+    auto value = code->get<std::int64_t>();
+    if (value >= 0 && value <= std::numeric_limits<int>::max()) {
+      answer.error.code = static_cast<int>(value);
+    }
+  }
+  answer.error.message = string_at(*error, "message");
+  auto data = error->find("error_data");
+  if (data != error->end() && data->is_object()) answer.error.details = string_at(*data, "details");
+  answer.error.trace_id = string_at(*error, "fbtrace_id");
+  return answer;
+}
+
 }  // namespace
 
 std::string send_body(const std::string& wa_id, const core::OutboundMessage& m) {
@@ -39,6 +138,10 @@ std::string send_body(const std::string& wa_id, const core::OutboundMessage& m) 
   out += R"({"messaging_product":"whatsapp","recipient_type":"individual","to":)";
   quoted(out, "+" + wa_id);
   using Kind = core::OutboundMessage::Kind;
+  if (m.kind == Kind::kTemplate) {
+    template_body(out, m);
+    return out;
+  }
   if (m.kind == Kind::kText || m.options.empty()) {
     out += R"(,"type":"text","text":{"preview_url":false,"body":)";
     quoted(out, m.body);
@@ -80,6 +183,37 @@ std::string send_body(const std::string& wa_id, const core::OutboundMessage& m) 
   }
   out += "]}]}}}";
   return out;
+}
+
+std::string read_receipt_body(const std::string& message_id) {
+  std::string out = R"({"messaging_product":"whatsapp","status":"read","message_id":)";
+  quoted(out, message_id);
+  out += '}';
+  return out;
+}
+
+ApiAnswer parse_answer(int http_status, std::string_view body) {
+  try {
+    return parse_answer_json(http_status, body);
+  } catch (const std::exception&) {  // only std::bad_alloc is left to come here
+    ApiAnswer answer;
+    answer.error.message = "unreadable answer";
+    return answer;
+  }
+}
+
+ErrorAction error_action(int code, int http_status) {
+  auto listed = [code](const auto& codes) {
+    return std::find(std::begin(codes), std::end(codes), code) != std::end(codes);
+  };
+  if (listed(kRetryCodes)) return ErrorAction::kRetry;
+  if (listed(kAlertCodes) || (code >= 200 && code <= 299)) return ErrorAction::kAlert;
+  if (code == ApiError::kNoCode) {
+    // A proxy's or load balancer's answer, most likely: its status is all there is.
+    const bool temporary = http_status == 429 || (http_status >= 500 && http_status <= 599);
+    return temporary ? ErrorAction::kRetry : ErrorAction::kFail;
+  }
+  return ErrorAction::kFail;
 }
 
 }  // namespace vaxbot::whatsapp
