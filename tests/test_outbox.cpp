@@ -231,23 +231,34 @@ TEST_SUITE("outbox") {
     CHECK(h.outbox->health() == "stopped");
   }
 
-  TEST_CASE("replies to residents go before reminders and bulk notices") {
+  TEST_CASE("replies to residents go before reminders and bulk notices, even ones claimed earlier") {
     Harness h;
     h.options.threads = 1;
-    for (int i = 0; i < 20; ++i) {
+    h.options.rate_per_second = 40;
+    for (int i = 0; i < 40; ++i) {
       const std::string who = "91980000" + std::to_string(1000 + i);
       h.resident(who);
-      h.queue(who, "bulk " + std::to_string(i), 3);
+      h.queue(who, "bulk " + std::to_string(i), i < 20 ? 3 : 2);
     }
+    h.queue("919800002999", "first reply", 0);  // queued with them: claimed first
+    h.resident("919800002999");
+    h.start();
+    REQUIRE(h.stand_in.wait_for(3, 10s));  // the bulk notices are claimed and waiting for the rate
     for (int i = 0; i < 5; ++i) {
       const std::string who = "91980000" + std::to_string(2000 + i);
       h.resident(who);
       h.queue(who, "reply " + std::to_string(i), 0);
     }
-    h.start();
-    h.finish_after(25);
+    h.finish_after(46);
     const auto texts = h.texts();
-    for (int i = 0; i < 5; ++i) CHECK(texts[static_cast<std::size_t>(i)] == "reply " + std::to_string(i));
+    CHECK(texts[0] == "first reply");
+    CHECK(texts[1] == "bulk 20");  // reminders (2) before bulk notices (3)
+    std::size_t last_reply = 0;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      if (texts[i].rfind("reply ", 0) == 0) last_reply = i;
+    }
+    // The replies overtake the 30-odd notices already claimed (a poll of 50 ms is 2 sends).
+    CHECK(last_reply < 15);
   }
 
   TEST_CASE("a refusal is retried or failed by its Cloud API error code") {
