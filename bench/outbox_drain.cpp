@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto rows = static_cast<std::size_t>(f.rows);
-  const bool all_arrived = stand_in.wait_for(rows, std::chrono::seconds(static_cast<long>(f.rows / f.rate * 3 + 60)));
+  const bool all_arrived = stand_in.wait_for(rows, std::chrono::seconds(static_cast<long>(static_cast<double>(f.rows) / f.rate * 3 + 60)));
   out.stop();
   const auto drained = Steady::now();
   writer.stop();

@@ -5,8 +5,10 @@
 //   dispatcher  claims due rows (queued -> sending) through the Writer when it
 //               is told that new messages were committed, or every poll
 //               interval; it keeps at most max_in_memory rows claimed.
-//   senders     N threads, each with its own keep-alive HTTPS connection
-//               (sender::CloudApi). They take the most urgent ready message
+//   senders     threads, each with its own keep-alive HTTPS connection
+//               (sender::CloudApi), added one at a time up to `threads` while
+//               sends wait for a free connection (about rate x Meta's latency
+//               are needed). They take the most urgent ready message
 //               (priority 0 = a reply to a resident, before reminders and bulk
 //               notices), wait for the business number's rate (RateLimiter,
 //               never exceeded) and send.
@@ -54,7 +56,10 @@ namespace vaxbot::outbox {
 struct OutboxOptions {
   sender::CloudApiConfig api;
   double rate_per_second = 80;  // the business number's limit; at most 1,000
-  int threads = 0;              // 0: enough for the rate at ~0.3 s per send (4 to 300)
+  // Most connections (sender threads) to open: they start at 2 and grow one by
+  // one while the rate allows a send and all are busy. 0: enough for the rate
+  // at ~0.3 s per send (4 to 300).
+  int threads = 0;
   bool mark_read = true;
   // Per resident (Meta's pair limit).
   int recipient_burst = 20;
