@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
   std::sort(at.begin(), at.end());
   double span = 0, mean_rate = 0, steady_rate = 0;
   std::size_t max_window = 0;
+  double longest_gap_ms = 0;
   if (at.size() > 1) {
     span = seconds(at.back() - at.front());
     mean_rate = static_cast<double>(at.size() - 1) / span;
@@ -177,14 +178,15 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < at.size(); ++i) {
       while (at[i] - at[j] >= std::chrono::seconds(1)) ++j;
       max_window = std::max(max_window, i - j + 1);
+      if (i > 0) longest_gap_ms = std::max(longest_gap_ms, seconds(at[i] - at[i - 1]) * 1000);
     }
   }
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   std::printf("%ld rows at %.0f msg/s over %s: drained in %.2f s (arrivals over %.2f s), mean %.1f msg/s, "
-              "steady %.1f msg/s, max %zu in any 1 s, %ld lost, %ld duplicates, %ld sent in db\n",
+              "steady %.1f msg/s, max %zu in any 1 s, longest gap %.0f ms, %ld lost, %ld duplicates, %ld sent in db\n",
               f.rows, f.rate, tls ? "TLS" : "HTTP", seconds(drained - started), span, mean_rate, steady_rate,
-              max_window, lost, duplicates, sent);
+              max_window, longest_gap_ms, lost, duplicates, sent);
   nlohmann::json line = {{"rows", f.rows},
                          {"rate_setting", f.rate},
                          {"tls", tls},
@@ -194,6 +196,7 @@ int main(int argc, char** argv) {
                          {"mean_rate", mean_rate},
                          {"steady_rate", steady_rate},
                          {"max_in_1s", max_window},
+                         {"longest_gap_ms", longest_gap_ms},
                          {"lost", lost},
                          {"duplicates", duplicates},
                          {"sent_in_db", sent},
