@@ -159,10 +159,13 @@ RunningServer::RunningServer(const std::string& db_path, ServerSetup setup,
   setup.server.host = "127.0.0.1";
   setup.server.port = 0;
   if (setup.server.verify_token.empty()) setup.server.verify_token = "test-verify-token";
-  server_ = std::make_unique<http::Server>(setup.server, verifier_, *writer_, metrics_, [this] {
-    std::lock_guard lock(reader_mutex_);
-    return reader_->ping();
-  });
+  server_ = std::make_unique<http::Server>(
+      setup.server, verifier_, *writer_, metrics_,
+      [this] {
+        std::lock_guard lock(reader_mutex_);
+        return reader_->ping();
+      },
+      setup.sender);
   auto port = server_->bind();
   if (!port.ok()) throw std::runtime_error(port.error().message);
   port_ = *port;

@@ -61,6 +61,7 @@ std::int64_t count(const std::string& db_path, const std::string& sql);
 
 struct ServerSetup {
   http::ServerOptions server;
+  http::SenderProbe sender;  // unset: "disabled"
   store::WriterOptions writer;
   store::DatabaseOptions database;
 };

@@ -304,6 +304,25 @@ TEST_SUITE("http other routes") {
     t.join();
   }
 
+  TEST_CASE("healthz: a failing sender is degraded, still 200, and says why") {
+    test::TempDir dir;
+    std::atomic<bool> failing{true};
+    test::ServerSetup setup;
+    setup.sender = [&failing] { return failing ? std::string("failing: code 190: token expired") : "ok"; };
+    test::RunningServer server(dir.file("d.db"), setup);
+    auto client = server.client();
+    auto health = client->Get("/healthz");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+    auto h = nlohmann::json::parse(health->body);
+    CHECK(h["status"] == "degraded");
+    CHECK(h["sender"] == "failing: code 190: token expired");
+    failing = false;
+    health = client->Get("/healthz");
+    REQUIRE(health);
+    CHECK(nlohmann::json::parse(health->body)["status"] == "ok");
+  }
+
   TEST_CASE("healthz and metrics") {
     test::TempDir dir;
     test::RunningServer server(dir.file("m.db"));
@@ -316,6 +335,7 @@ TEST_SUITE("http other routes") {
     auto h = nlohmann::json::parse(health->body);
     CHECK(h["status"] == "ok");
     CHECK(h["database"] == "ok");
+    CHECK(h["sender"] == "disabled");
     auto metrics = client->Get("/metrics");
     REQUIRE(metrics);
     CHECK(metrics->status == 200);

@@ -386,6 +386,24 @@ TEST_SUITE("outbox") {
     CHECK(h.column(nobody, "status") == "failed");
   }
 
+  TEST_CASE("a reply older than the age cap is not sent") {
+    Harness h;
+    h.options.max_age = 1h;
+    h.resident("919814141414");
+    const auto old = h.queue("919814141414", "stale");
+    const auto fresh = h.queue("919814141414", "fresh");
+    REQUIRE(h.writer->run([&](store::Database& db) {
+      db.handle().exec("UPDATE outbox SET created_at = created_at - 7200000 WHERE id = " + std::to_string(old));
+      return core::ok_status();
+    }, 10s).ok());
+    h.start();
+    h.finish_after(1);
+    CHECK(h.texts() == std::vector<std::string>{"fresh"});
+    CHECK(h.column(old, "status") == "failed");
+    CHECK(h.column(old, "last_error").find("not sent within 60 minutes") == 0);
+    CHECK(h.column(fresh, "status") == "sent");
+  }
+
   TEST_CASE("rows a crash left 'sending' are sent again at start") {
     Harness h;
     h.resident("919888888888");
