@@ -16,10 +16,10 @@
 // database (exit 1 otherwise).
 //
 // Output: one human-readable line, then one JSON line. See bench/README.md.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -60,7 +60,9 @@ int usage() {
   return 2;
 }
 
-double seconds(Steady::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Steady::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 }  // namespace
 
@@ -70,26 +72,36 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (i + 1 >= argc) return usage();
     const std::string v = argv[++i];
-    if (a == "--rows") f.rows = std::stol(v);
-    else if (a == "--rate") f.rate = std::stod(v);
-    else if (a == "--threads") f.threads = std::stoi(v);
-    else if (a == "--residents") f.residents = std::stol(v);
-    else if (a == "--cert-dir") f.cert_dir = v;
-    else if (a == "--db") f.db = v;
-    else if (a == "--synchronous") f.synchronous = v;
-    else return usage();
+    if (a == "--rows")
+      f.rows = std::stol(v);
+    else if (a == "--rate")
+      f.rate = std::stod(v);
+    else if (a == "--threads")
+      f.threads = std::stoi(v);
+    else if (a == "--residents")
+      f.residents = std::stol(v);
+    else if (a == "--cert-dir")
+      f.cert_dir = v;
+    else if (a == "--db")
+      f.db = v;
+    else if (a == "--synchronous")
+      f.synchronous = v;
+    else
+      return usage();
   }
   if (f.rows <= 0 || f.rate <= 0) return usage();
   if (f.residents <= 0) f.residents = std::max(1L, f.rows / 5);
   core::set_log_level("warn");
-  const std::string db_path =
-      f.db.empty() ? (std::filesystem::temp_directory_path() / ("outbox_drain_" + std::to_string(getpid()) + ".db")).string()
-                   : f.db;
+  const std::string db_path = f.db.empty() ? (std::filesystem::temp_directory_path() /
+                                              ("outbox_drain_" + std::to_string(getpid()) + ".db"))
+                                                 .string()
+                                           : f.db;
   std::filesystem::remove(db_path);
 
   store::DatabaseOptions dbo;
   dbo.path = db_path;
-  dbo.synchronous = f.synchronous == "normal" ? store::Synchronous::kNormal : store::Synchronous::kFull;
+  dbo.synchronous =
+      f.synchronous == "normal" ? store::Synchronous::kNormal : store::Synchronous::kFull;
   auto db = store::Database::open(dbo);
   if (!db.ok()) {
     std::cerr << db.error().message << "\n";
@@ -101,7 +113,10 @@ int main(int argc, char** argv) {
     if (!(*db)->begin().ok()) return 1;
     const std::int64_t now = clock.now_ms();
     for (long r = 0; r < f.residents; ++r) {
-      if (!cs.save_session({std::to_string(919000000000L + r), "second_dose", "", "en", "{}", 0, 0, "", now}).ok()) return 1;
+      if (!cs.save_session(
+                 {std::to_string(919000000000L + r), "second_dose", "", "en", "{}", 0, 0, "", now})
+               .ok())
+        return 1;
     }
     for (long i = 0; i < f.rows; ++i) {
       const std::string who = std::to_string(919000000000L + i % f.residents);
@@ -146,7 +161,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto rows = static_cast<std::size_t>(f.rows);
-  const bool all_arrived = stand_in.wait_for(rows, std::chrono::seconds(static_cast<long>(static_cast<double>(f.rows) / f.rate * 3 + 60)));
+  const bool all_arrived = stand_in.wait_for(
+      rows, std::chrono::seconds(static_cast<long>(static_cast<double>(f.rows) / f.rate * 3 + 60)));
   out.stop();
   const auto drained = Steady::now();
   writer.stop();
@@ -160,7 +176,8 @@ int main(int argc, char** argv) {
   long duplicates = 0;
   for (const auto& [text, n] : seen) duplicates += n - 1;
   SQLite::Database check(db_path);
-  const long sent = check.execAndGet("SELECT count(*) FROM outbox WHERE status = 'sent'").getInt64();
+  const long sent =
+      check.execAndGet("SELECT count(*) FROM outbox WHERE status = 'sent'").getInt64();
   const long lost = f.rows - static_cast<long>(seen.size());
 
   std::vector<Steady::time_point> at;
@@ -183,10 +200,12 @@ int main(int argc, char** argv) {
   }
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("%ld rows at %.0f msg/s over %s: drained in %.2f s (arrivals over %.2f s), mean %.1f msg/s, "
-              "steady %.1f msg/s, max %zu in any 1 s, longest gap %.0f ms, %ld lost, %ld duplicates, %ld sent in db\n",
-              f.rows, f.rate, tls ? "TLS" : "HTTP", seconds(drained - started), span, mean_rate, steady_rate,
-              max_window, longest_gap_ms, lost, duplicates, sent);
+  std::printf(
+      "%ld rows at %.0f msg/s over %s: drained in %.2f s (arrivals over %.2f s), mean %.1f msg/s, "
+      "steady %.1f msg/s, max %zu in any 1 s, longest gap %.0f ms, %ld lost, %ld duplicates, %ld "
+      "sent in db\n",
+      f.rows, f.rate, tls ? "TLS" : "HTTP", seconds(drained - started), span, mean_rate,
+      steady_rate, max_window, longest_gap_ms, lost, duplicates, sent);
   nlohmann::json line = {{"rows", f.rows},
                          {"rate_setting", f.rate},
                          {"tls", tls},

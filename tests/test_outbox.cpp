@@ -52,9 +52,12 @@ TEST_SUITE("outbox pace") {
 namespace {
 
 std::string graph_error(int code, const std::string& message) {
-  return json{{"error", {{"message", message}, {"type", "OAuthException"}, {"code", code},
-                         {"error_data", {{"details", "details of " + std::to_string(code)}}},
-                         {"fbtrace_id", "Atrace"}}}}
+  return json{{"error",
+               {{"message", message},
+                {"type", "OAuthException"},
+                {"code", code},
+                {"error_data", {{"details", "details of " + std::to_string(code)}}},
+                {"fbtrace_id", "Atrace"}}}}
       .dump();
 }
 
@@ -125,10 +128,15 @@ struct Harness {
 
   // A resident who wrote `ago` before now.
   void resident(const std::string& wa_id, std::chrono::milliseconds ago = 1min) {
-    REQUIRE(writer->run([&](store::Database& db) {
-      store::ConversationStore cs(db);
-      return cs.save_session({wa_id, "second_dose", "", "en", "{}", 0, 0, "", clock.now_ms() - ago.count()});
-    }, 10s).ok());
+    REQUIRE(writer
+                ->run(
+                    [&](store::Database& db) {
+                      store::ConversationStore cs(db);
+                      return cs.save_session({wa_id, "second_dose", "", "en", "{}", 0, 0, "",
+                                              clock.now_ms() - ago.count()});
+                    },
+                    10s)
+                .ok());
   }
 
   // Queues a text reply (with its transcript line); returns the outbox id.
@@ -143,46 +151,56 @@ struct Harness {
       m.template_parameters = {{"", text}};
     }
     std::int64_t id = 0;
-    REQUIRE(writer->run([&](store::Database& db) {
-      store::ConversationStore cs(db);
-      auto seq = cs.append_transcript({wa_id, "out", "", "k", text, "", clock.now_ms(), "queued"});
-      if (!seq.ok()) return core::Status(seq.error());
-      store::OutboxRow row;
-      row.recipient = wa_id;
-      row.body = whatsapp::send_body(wa_id, m);
-      row.priority = priority;
-      row.template_message = template_message;
-      row.transcript_seq = *seq;
-      row.created_ms = clock.now_ms();
-      auto r = cs.enqueue(row);
-      if (!r.ok()) return core::Status(r.error());
-      id = *r;
-      return core::ok_status();
-    }, 10s).ok());
+    REQUIRE(writer
+                ->run(
+                    [&](store::Database& db) {
+                      store::ConversationStore cs(db);
+                      auto seq = cs.append_transcript(
+                          {wa_id, "out", "", "k", text, "", clock.now_ms(), "queued"});
+                      if (!seq.ok()) return core::Status(seq.error());
+                      store::OutboxRow row;
+                      row.recipient = wa_id;
+                      row.body = whatsapp::send_body(wa_id, m);
+                      row.priority = priority;
+                      row.template_message = template_message;
+                      row.transcript_seq = *seq;
+                      row.created_ms = clock.now_ms();
+                      auto r = cs.enqueue(row);
+                      if (!r.ok()) return core::Status(r.error());
+                      id = *r;
+                      return core::ok_status();
+                    },
+                    10s)
+                .ok());
     return id;
   }
 
   void start() {
     outbox = std::make_unique<outbox::Outbox>(*writer, clock, metrics, options);
-    writer->set_commit_listener([this](const std::vector<std::string>& ids) { outbox->committed(ids); });
+    writer->set_commit_listener(
+        [this](const std::vector<std::string>& ids) { outbox->committed(ids); });
     auto st = outbox->start();
     REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
   }
   // Waits for n requests at the stand-in, then stops the outbox so every result is recorded.
   void finish_after(std::size_t n, std::chrono::milliseconds timeout = 20s) {
-    CHECK_MESSAGE(stand_in.wait_for(n, timeout), "the stand-in got " << stand_in.count() << " of " << n);
+    CHECK_MESSAGE(stand_in.wait_for(n, timeout),
+                  "the stand-in got " << stand_in.count() << " of " << n);
     outbox->stop();
   }
 
   std::string column(std::int64_t id, const std::string& name) {
     SQLite::Database db(path);
-    return db.execAndGet("SELECT " + name + " FROM outbox WHERE id = " + std::to_string(id)).getString();
+    return db.execAndGet("SELECT " + name + " FROM outbox WHERE id = " + std::to_string(id))
+        .getString();
   }
   std::string transcript(std::int64_t id) {
     SQLite::Database db(path);
     return db
-        .execAndGet("SELECT t.status FROM transcript t JOIN outbox o ON o.transcript_seq = t.seq WHERE o.id = " +
-                    std::to_string(id))
+        .execAndGet(
+            "SELECT t.status FROM transcript t JOIN outbox o ON o.transcript_seq = t.seq WHERE "
+            "o.id = " +
+            std::to_string(id))
         .getString();
   }
   // The text bodies the stand-in received, in arrival order.
@@ -227,11 +245,13 @@ TEST_SUITE("outbox") {
       CHECK(h.transcript(ids[text]) == "sent");
     }
     for (const auto& [who, seen] : order) CHECK(seen == std::vector<int>{0, 1, 2, 3, 4});
-    CHECK(h.metrics.render().find("vaxbot_sends_total{outcome=\"accepted\",code=\"\"} 15") != std::string::npos);
+    CHECK(h.metrics.render().find("vaxbot_sends_total{outcome=\"accepted\",code=\"\"} 15") !=
+          std::string::npos);
     CHECK(h.outbox->health() == "stopped");
   }
 
-  TEST_CASE("replies to residents go before reminders and bulk notices, even ones claimed earlier") {
+  TEST_CASE(
+      "replies to residents go before reminders and bulk notices, even ones claimed earlier") {
     Harness h;
     h.options.threads = 1;
     h.options.rate_per_second = 40;
@@ -269,12 +289,12 @@ TEST_SUITE("outbox") {
       bool alert;
     };
     const std::vector<Case> cases = {
-        {400, 130429, true, false}, {400, 131056, true, false}, {500, 131000, true, false},
-        {400, 1, true, false},      {503, 2, true, false},      {400, 4, true, false},
-        {400, 80007, true, false},  {500, 131016, true, false}, {500, 131057, true, false},
+        {400, 130429, true, false},  {400, 131056, true, false},  {500, 131000, true, false},
+        {400, 1, true, false},       {503, 2, true, false},       {400, 4, true, false},
+        {400, 80007, true, false},   {500, 131016, true, false},  {500, 131057, true, false},
         {400, 131047, false, false}, {400, 131026, false, false}, {400, 100, false, false},
         {400, 131009, false, false}, {404, 132001, false, false}, {401, 190, false, true},
-        {401, 0, false, true},      {403, 10, false, true},     {403, 368, false, true},
+        {401, 0, false, true},       {403, 10, false, true},      {403, 368, false, true},
     };
     for (const Case& c : cases) {
       CAPTURE(c.code);
@@ -301,7 +321,8 @@ TEST_SUITE("outbox") {
         CHECK(h.column(id, "last_error").find("code " + std::to_string(c.code)) == 0);
         CHECK(h.transcript(id).find("failed: code " + std::to_string(c.code)) == 0);
       }
-      const bool alerted = h.metrics.render().find("vaxbot_sender_alerts_total 1") != std::string::npos;
+      const bool alerted =
+          h.metrics.render().find("vaxbot_sender_alerts_total 1") != std::string::npos;
       CHECK(alerted == c.alert);
     }
   }
@@ -392,10 +413,16 @@ TEST_SUITE("outbox") {
     h.resident("919814141414");
     const auto old = h.queue("919814141414", "stale");
     const auto fresh = h.queue("919814141414", "fresh");
-    REQUIRE(h.writer->run([&](store::Database& db) {
-      db.handle().exec("UPDATE outbox SET created_at = created_at - 7200000 WHERE id = " + std::to_string(old));
-      return core::ok_status();
-    }, 10s).ok());
+    REQUIRE(h.writer
+                ->run(
+                    [&](store::Database& db) {
+                      db.handle().exec(
+                          "UPDATE outbox SET created_at = created_at - 7200000 WHERE id = " +
+                          std::to_string(old));
+                      return core::ok_status();
+                    },
+                    10s)
+                .ok());
     h.start();
     h.finish_after(1);
     CHECK(h.texts() == std::vector<std::string>{"fresh"});
@@ -409,10 +436,14 @@ TEST_SUITE("outbox") {
     h.resident("919888888888");
     const auto a = h.queue("919888888888", "first");
     const auto b = h.queue("919888888888", "second");
-    REQUIRE(h.writer->run([](store::Database& db) {
-      db.handle().exec("UPDATE outbox SET status = 'sending'");
-      return core::ok_status();
-    }, 10s).ok());
+    REQUIRE(h.writer
+                ->run(
+                    [](store::Database& db) {
+                      db.handle().exec("UPDATE outbox SET status = 'sending'");
+                      return core::ok_status();
+                    },
+                    10s)
+                .ok());
     h.start();
     h.finish_after(2);
     CHECK(h.texts() == std::vector<std::string>{"first", "second"});
@@ -448,7 +479,8 @@ TEST_SUITE("outbox") {
     CHECK(receipt);
   }
 
-  TEST_CASE("a resident's burst beyond the allowance is spread out; the first messages are not slowed") {
+  TEST_CASE(
+      "a resident's burst beyond the allowance is spread out; the first messages are not slowed") {
     Harness h;
     h.options.recipient_burst = 3;
     h.options.recipient_interval = 1000ms;
@@ -494,7 +526,8 @@ TEST_SUITE("outbox") {
     CHECK(db.execAndGet("SELECT status FROM outbox").getString() == "sent");
   }
 
-  TEST_CASE("the rate is a bound: 500 replies at 50 messages/s take at least 9.8 s at the stand-in") {
+  TEST_CASE(
+      "the rate is a bound: 500 replies at 50 messages/s take at least 9.8 s at the stand-in") {
     Harness h;
     h.options.rate_per_second = 50;
     h.options.threads = 8;

@@ -32,7 +32,8 @@ conversation::ContentPaths content_paths(const Args& args) {
 core::Result<std::string> id_key(const std::string& file) {
   if (const char* env = std::getenv("VAXBOT_ID_KEY"); env != nullptr && *env != '\0') {
     if (std::string(env).size() < 32) {
-      return core::make_error(core::ErrorCode::kInvalidInput, "VAXBOT_ID_KEY must be at least 32 characters");
+      return core::make_error(core::ErrorCode::kInvalidInput,
+                              "VAXBOT_ID_KEY must be at least 32 characters");
     }
     return std::string(env);
   }
@@ -49,14 +50,18 @@ core::Result<std::string> id_key(const std::string& file) {
   out << key << "\n";
   out.close();
   umask(old);
-  if (!out) return core::make_error(core::ErrorCode::kUnavailable, "cannot write the ID key to " + file);
-  core::logger("main")->warn("created a new ID key in {}: keep it with the database; without it existing "
-                             "bookings cannot be matched to residents' ID numbers",
-                             file);
+  if (!out)
+    return core::make_error(core::ErrorCode::kUnavailable, "cannot write the ID key to " + file);
+  core::logger("main")->warn(
+      "created a new ID key in {}: keep it with the database; without it existing "
+      "bookings cannot be matched to residents' ID numbers",
+      file);
   return key;
 }
 
-App::~App() { stop(); }
+App::~App() {
+  stop();
+}
 
 void App::stop() {
   if (outbox_) outbox_->stop();
@@ -72,11 +77,13 @@ core::Result<std::unique_ptr<App>> App::open(const AppOptions& options, const co
   auto content = conversation::load_content(options.content, problems);
   if (!content.ok()) {
     for (const auto& d : problems) std::cerr << core::to_string(d) << "\n";
-    return core::make_error(core::ErrorCode::kInvalidInput,
-                            std::to_string(problems.size()) + " problem(s) in flows/, templates/ or data/");
+    return core::make_error(
+        core::ErrorCode::kInvalidInput,
+        std::to_string(problems.size()) + " problem(s) in flows/, templates/ or data/");
   }
   app->content_ = std::move(*content);
-  auto key = id_key(options.id_key_file.empty() ? options.database.path + ".idkey" : options.id_key_file);
+  auto key =
+      id_key(options.id_key_file.empty() ? options.database.path + ".idkey" : options.id_key_file);
   if (!key.ok()) return key.error();
 
   store::DatabaseOptions db_options = options.database;
@@ -87,21 +94,25 @@ core::Result<std::unique_ptr<App>> App::open(const AppOptions& options, const co
   {
     // Demo centres and slots go only into a database without venues.
     store::SlotStore slots(**db);
-    const booking::CivilDate today = booking::local_date(clock.now_ms(), app->content_.flow.utc_offset_minutes);
+    const booking::CivilDate today =
+        booking::local_date(clock.now_ms(), app->content_.flow.utc_offset_minutes);
     if (auto st = (*db)->begin(); !st.ok()) return st.error();
     auto seeded = slots.seed_if_empty(app->content_.catalog, today);
     // The weekly schedule keeps the next 14 days of slots in place across restarts.
-    auto added = seeded.ok() ? slots.add_missing_slots(app->content_.catalog, today) : core::Result<int>(0);
+    auto added =
+        seeded.ok() ? slots.add_missing_slots(app->content_.catalog, today) : core::Result<int>(0);
     if (!seeded.ok() || !added.ok() || !(*db)->commit().ok()) {
       (*db)->rollback();
       if (!seeded.ok()) return seeded.error();
-      return added.ok() ? core::make_error(core::ErrorCode::kUnavailable, "seeding failed") : added.error();
+      return added.ok() ? core::make_error(core::ErrorCode::kUnavailable, "seeding failed")
+                        : added.error();
     }
-    if (*seeded) log->info("seeded the demo centres and slots from {}", options.content.data.string());
+    if (*seeded)
+      log->info("seeded the demo centres and slots from {}", options.content.data.string());
     if (*added > 0) log->info("added {} slots from the weekly schedule", *added);
   }
-  app->conversation_ = std::make_unique<conversation::Conversation>(app->content_, clock, app->random_,
-                                                                    std::move(*key));
+  app->conversation_ = std::make_unique<conversation::Conversation>(app->content_, clock,
+                                                                    app->random_, std::move(*key));
   conversation::Conversation* conv = app->conversation_.get();
   app->writer_ = std::make_unique<store::Writer>(
       std::move(*db), clock, metrics, options.writer,
@@ -112,7 +123,8 @@ core::Result<std::unique_ptr<App>> App::open(const AppOptions& options, const co
   if (options.outbox) {
     app->outbox_ = std::make_unique<outbox::Outbox>(*app->writer_, clock, metrics, *options.outbox);
     outbox::Outbox* out = app->outbox_.get();
-    app->writer_->set_commit_listener([out](const std::vector<std::string>& ids) { out->committed(ids); });
+    app->writer_->set_commit_listener(
+        [out](const std::vector<std::string>& ids) { out->committed(ids); });
     if (auto st = app->outbox_->start(); !st.ok()) return st.error();
   }
   return app;

@@ -36,7 +36,8 @@ const std::vector<OptionSpec> kServeOptions = with_content_options({
     {"threads", true, "HTTP threads; one is held per open keep-alive connection", "512"},
     {"synchronous", true, "full (a 200 survives power loss) or normal (survives a crash)", "full"},
     {"queue-capacity", true, "events waiting for the writer before answering 503", "65536"},
-    {"send-rate", true, "replies per second the business number may send (Meta: 80, up to 1000)", "80"},
+    {"send-rate", true, "replies per second the business number may send (Meta: 80, up to 1000)",
+     "80"},
     {"sender-threads", true, "connections to the Cloud API (0: enough for the rate)", "0"},
     {"mark-read", true, "mark each resident's message as read: on or off", "on"},
     {"log-level", true, "trace, debug, info, warn, error", "info"},
@@ -63,14 +64,15 @@ int serve(const std::vector<std::string>& argv) {
   }
   const Args& args = *parsed;
   if (args.has("help")) {
-    std::cout << usage("vaxbot serve [options]", kServeOptions)
-              << "\nenvironment:\n"
-                 "  WHATSAPP_APP_SECRET      app secret that signs webhooks (required)\n"
-                 "  WHATSAPP_VERIFY_TOKEN    token typed into Meta's dashboard for the handshake\n"
-                 "  WHATSAPP_ACCESS_TOKEN    token replies are sent with (unset: replies wait unsent)\n"
-                 "  WHATSAPP_PHONE_NUMBER_ID the business number's id in the Cloud API\n"
-                 "  WHATSAPP_API_BASE        default https://graph.facebook.com/v23.0\n"
-                 "  WHATSAPP_CA_FILE         extra CA certificates (PEM) to trust for the API\n";
+    std::cout
+        << usage("vaxbot serve [options]", kServeOptions)
+        << "\nenvironment:\n"
+           "  WHATSAPP_APP_SECRET      app secret that signs webhooks (required)\n"
+           "  WHATSAPP_VERIFY_TOKEN    token typed into Meta's dashboard for the handshake\n"
+           "  WHATSAPP_ACCESS_TOKEN    token replies are sent with (unset: replies wait unsent)\n"
+           "  WHATSAPP_PHONE_NUMBER_ID the business number's id in the Cloud API\n"
+           "  WHATSAPP_API_BASE        default https://graph.facebook.com/v23.0\n"
+           "  WHATSAPP_CA_FILE         extra CA certificates (PEM) to trust for the API\n";
     return 0;
   }
   if (!core::set_log_level(args.get("log-level", "info"))) {
@@ -83,14 +85,17 @@ int serve(const std::vector<std::string>& argv) {
   std::string secret = env_or("WHATSAPP_APP_SECRET", "");
   if (secret.empty()) {
     if (!dev) {
-      std::cerr << "vaxbot serve: WHATSAPP_APP_SECRET is not set.\n"
-                   "Set it to the app secret from Meta's App Dashboard (App settings > Basic),\n"
-                   "or run with --dev-mode to try vaxbot locally with a public development secret.\n";
+      std::cerr
+          << "vaxbot serve: WHATSAPP_APP_SECRET is not set.\n"
+             "Set it to the app secret from Meta's App Dashboard (App settings > Basic),\n"
+             "or run with --dev-mode to try vaxbot locally with a public development secret.\n";
       return 1;
     }
     secret = kDevSecret;
-    log->warn("DEVELOPMENT MODE: webhooks are checked against the public secret '{}'; "
-              "never expose this server", kDevSecret);
+    log->warn(
+        "DEVELOPMENT MODE: webhooks are checked against the public secret '{}'; "
+        "never expose this server",
+        kDevSecret);
   }
 
   http::ServerOptions server_options;
@@ -146,8 +151,9 @@ int serve(const std::vector<std::string>& argv) {
     }
     sending = std::move(o);
   } else {
-    log->warn("WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID are not set: replies are kept in "
-              "the outbox and not sent");
+    log->warn(
+        "WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID are not set: replies are kept in "
+        "the outbox and not sent");
   }
 
   // Signals are taken by sigwait() below; every thread started from here inherits the mask.
@@ -179,18 +185,23 @@ int serve(const std::vector<std::string>& argv) {
   }
   std::mutex reader_mutex;
   store::StatsCache stats(**reader, reader_mutex, std::chrono::seconds(1));
-  metrics.gauge("vaxbot_bookings", "Bookings by status", [&] { return double(stats.get().bookings_active); },
-                "status=\"booked\"");
-  metrics.gauge("vaxbot_bookings", "Bookings by status",
-                [&] { return double(stats.get().bookings_cancelled); }, "status=\"cancelled\"");
+  metrics.gauge(
+      "vaxbot_bookings", "Bookings by status", [&] { return double(stats.get().bookings_active); },
+      "status=\"booked\"");
+  metrics.gauge(
+      "vaxbot_bookings", "Bookings by status",
+      [&] { return double(stats.get().bookings_cancelled); }, "status=\"cancelled\"");
   // Priorities: 0 replies to residents, 2 reminders, 3 bulk notices.
   for (const char* status : {"queued", "sending", "sent", "delivered", "read", "failed"}) {
     for (int priority : {0, 2, 3}) {
-      metrics.gauge("vaxbot_outbox", "Messages in the outbox by status and priority", [&stats, status, priority] {
-        const auto o = stats.get().outbox;
-        auto it = o.find({status, priority});
-        return it == o.end() ? 0.0 : double(it->second);
-      }, std::string("status=\"") + status + "\",priority=\"" + std::to_string(priority) + "\"");
+      metrics.gauge(
+          "vaxbot_outbox", "Messages in the outbox by status and priority",
+          [&stats, status, priority] {
+            const auto o = stats.get().outbox;
+            auto it = o.find({status, priority});
+            return it == o.end() ? 0.0 : double(it->second);
+          },
+          std::string("status=\"") + status + "\",priority=\"" + std::to_string(priority) + "\"");
     }
   }
 

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <functional>
-#include <optional>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <random>
 #include <thread>
@@ -45,7 +45,9 @@ struct Item {
 struct Key {  // ready order: priority, then claim order
   int priority;
   std::uint64_t seq;
-  bool operator>(const Key& o) const { return std::tie(priority, seq) > std::tie(o.priority, o.seq); }
+  bool operator>(const Key& o) const {
+    return std::tie(priority, seq) > std::tie(o.priority, o.seq);
+  }
 };
 
 struct Delayed {
@@ -106,9 +108,9 @@ struct Outbox::Impl {
 
   // The scheduler.
   mutable std::mutex mutex;
-  std::condition_variable work;       // senders: something became ready
-  std::condition_variable claimable;  // dispatcher: new rows, or room for them
-  std::condition_variable recordable; // recorder: results to write
+  std::condition_variable work;        // senders: something became ready
+  std::condition_variable claimable;   // dispatcher: new rows, or room for them
+  std::condition_variable recordable;  // recorder: results to write
   std::unordered_map<std::uint64_t, Item> items;
   std::priority_queue<Key, std::vector<Key>, std::greater<>> ready;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed;
@@ -169,7 +171,8 @@ struct Outbox::Impl {
   // ---- metrics and health ----
 
   void count_started() {
-    const auto slice = std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count() / 100;
+    const auto slice =
+        std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count() / 100;
     auto& id = slice_ids[static_cast<std::size_t>(slice % 10)];
     auto& n = slice_counts[static_cast<std::size_t>(slice % 10)];
     if (id.exchange(slice) != slice) n = 0;
@@ -177,7 +180,8 @@ struct Outbox::Impl {
   }
 
   double rate() const {
-    const auto now = std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count() / 100;
+    const auto now =
+        std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count() / 100;
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < 10; ++i) {
       const std::int64_t id = slice_ids[i].load();
@@ -371,8 +375,9 @@ struct Outbox::Impl {
     if (!item.row.template_message) {
       if (item.row.last_inbound_ms == 0) {
         return std::pair<std::string, std::string>(
-            "window", "outside the 24-hour window: no message from this resident is on record; "
-                      "only a template message may be sent");
+            "window",
+            "outside the 24-hour window: no message from this resident is on record; "
+            "only a template message may be sent");
       }
       if (now - item.row.last_inbound_ms > options.window.count()) {
         return std::pair<std::string, std::string>(
@@ -382,14 +387,15 @@ struct Outbox::Impl {
       }
     }
     if (now - item.row.created_ms > options.max_age.count()) {
-      return std::pair<std::string, std::string>("expired", "not sent within " +
-                                                                std::to_string(options.max_age.count() / 60000) +
-                                                                " minutes of being queued");
+      return std::pair<std::string, std::string>(
+          "expired", "not sent within " + std::to_string(options.max_age.count() / 60000) +
+                         " minutes of being queued");
     }
     return std::nullopt;
   }
 
-  void handle(std::uint64_t seq, const Item& item, const sender::Delivery& d, std::mt19937_64& random) {
+  void handle(std::uint64_t seq, const Item& item, const sender::Delivery& d,
+              std::mt19937_64& random) {
     using Kind = sender::Delivery::Kind;
     using Outcome = store::SendResult::Outcome;
     if (d.kind == Kind::kAccepted) {
@@ -399,8 +405,9 @@ struct Outbox::Impl {
     }
     const std::string error = describe(d);
     const std::string code = code_label(d);
-    const auto action = d.kind == Kind::kTransport ? whatsapp::ErrorAction::kRetry
-                                                   : whatsapp::error_action(d.error.code, d.http_status);
+    const auto action = d.kind == Kind::kTransport
+                            ? whatsapp::ErrorAction::kRetry
+                            : whatsapp::error_action(d.error.code, d.http_status);
     if (item.receipt) {  // best effort: a lost blue tick is not worth a retry
       count("failed", code);
       log->debug("read receipt not sent: {}", error);
@@ -424,15 +431,17 @@ struct Outbox::Impl {
       }
       count("failed", code);
       log->warn("reply {} failed after {} attempts: {}", item.row.id, attempts, error);
-      finish(seq, Outcome::kFailed, "", "gave up after " + std::to_string(attempts) + " attempts: " + error);
+      finish(seq, Outcome::kFailed, "",
+             "gave up after " + std::to_string(attempts) + " attempts: " + error);
       return;
     }
     count("failed", code);
     if (action == whatsapp::ErrorAction::kAlert) {
       alerts.inc();
-      log->error("THE CLOUD API REFUSED VAXBOT'S ACCESS TOKEN OR ACCOUNT ({}). Every reply will fail "
-                 "until WHATSAPP_ACCESS_TOKEN or the WhatsApp Business account is fixed.",
-                 error);
+      log->error(
+          "THE CLOUD API REFUSED VAXBOT'S ACCESS TOKEN OR ACCOUNT ({}). Every reply will fail "
+          "until WHATSAPP_ACCESS_TOKEN or the WhatsApp Business account is fixed.",
+          error);
     } else {
       log->warn("reply {} refused: {}", item.row.id, error);
     }
@@ -514,7 +523,9 @@ Outbox::Outbox(store::Writer& writer, const core::Clock& clock, core::Registry& 
                OutboxOptions options)
     : impl_(std::make_unique<Impl>(writer, clock, metrics, std::move(options))) {}
 
-Outbox::~Outbox() { stop(); }
+Outbox::~Outbox() {
+  stop();
+}
 
 core::Status Outbox::start() {
   Impl& m = *impl_;
@@ -533,11 +544,13 @@ core::Status Outbox::start() {
   });
   if (!st.ok()) return st;
   if (released > 0) {
-    m.log->warn("{} replies were being sent when vaxbot last stopped; sending them again "
-                "(a resident may receive one of them twice)",
-                released);
+    m.log->warn(
+        "{} replies were being sent when vaxbot last stopped; sending them again "
+        "(a resident may receive one of them twice)",
+        released);
   }
-  m.max_senders = m.options.threads > 0 ? m.options.threads : default_threads(m.options.rate_per_second);
+  m.max_senders =
+      m.options.threads > 0 ? m.options.threads : default_threads(m.options.rate_per_second);
   {
     std::lock_guard lock(m.mutex);
     m.stop_claiming = m.stop_sending = m.stop_recording = false;
@@ -547,7 +560,8 @@ core::Status Outbox::start() {
   m.recorder = std::thread([&m] { m.record_loop(); });
   {
     std::lock_guard lock(m.mutex);
-    for (int i = 0; i < std::min(2, m.max_senders); ++i) m.senders.emplace_back([&m] { m.send_loop(); });
+    for (int i = 0; i < std::min(2, m.max_senders); ++i)
+      m.senders.emplace_back([&m] { m.send_loop(); });
   }
   m.dispatcher = std::thread([&m] { m.dispatch_loop(); });
   m.log->info("sending replies at up to {} messages/s over up to {} connections{}",
@@ -586,7 +600,8 @@ void Outbox::stop() {
     const std::int64_t now = m.clock.now_ms();
     for (auto& [seq, item] : m.items) {
       if (item.receipt) continue;
-      m.results.push_back({item.row.id, store::SendResult::Outcome::kReleased, item.attempts, "", "", now});
+      m.results.push_back(
+          {item.row.id, store::SendResult::Outcome::kReleased, item.attempts, "", "", now});
     }
     m.items.clear();
     m.lanes.clear();

@@ -34,7 +34,7 @@ struct StandInRequest {
 
 struct StandInAnswer {
   int status = 200;
-  std::string body;  // empty with status 200: the default success answer
+  std::string body;                    // empty with status 200: the default success answer
   std::chrono::milliseconds delay{0};  // wait this long before answering
   bool drop = false;                   // close the connection without answering
 };
@@ -47,8 +47,8 @@ using StandInObserver = std::function<void(const StandInRequest&)>;
 struct StandInOptions {
   std::string cert_file;  // PEM certificate chain; empty (with key_file empty): plain HTTP
   std::string key_file;
-  int threads = 64;          // server threads (one per keep-alive connection)
-  bool keep_bodies = true;   // false: requests() keeps no bodies (long benches)
+  int threads = 64;         // server threads (one per keep-alive connection)
+  bool keep_bodies = true;  // false: requests() keeps no bodies (long benches)
 };
 
 class CloudApiStandIn {

@@ -46,7 +46,8 @@ struct OutboxStore::Impl {
                         "SELECT state, error_code, error_title FROM statuses WHERE message_id = ?"),
         advance(db, std::string(R"sql(
           UPDATE outbox SET status = ?2, last_error = CASE WHEN ?2 = 'failed' THEN ?3 ELSE last_error END
-          WHERE wa_message_id = ?1 AND )sql") + kRank + R"sql( < ?4 RETURNING transcript_seq)sql"),
+          WHERE wa_message_id = ?1 AND )sql") +
+                        kRank + R"sql( < ?4 RETURNING transcript_seq)sql"),
         release(db, "UPDATE outbox SET status = 'queued' WHERE status = 'sending'") {}
 
   void set_transcript(std::int64_t seq, const std::string& status) {
@@ -132,7 +133,8 @@ core::Status OutboxStore::record(const SendResult& r) {
     s.bind(5, r.error);
     s.bind(6, r.outcome == SendResult::Outcome::kSent ? r.at_ms : 0);
     impl_->follow(s, r.outcome == SendResult::Outcome::kFailed ? "failed: " + r.error : status);
-    if (r.outcome != SendResult::Outcome::kSent || r.wa_message_id.empty()) return core::ok_status();
+    if (r.outcome != SendResult::Outcome::kSent || r.wa_message_id.empty())
+      return core::ok_status();
     // Statuses Meta reported before its answer reached us.
     struct Early {
       std::string state, error;

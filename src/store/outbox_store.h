@@ -40,9 +40,9 @@ struct SendResult {
   enum class Outcome { kSent, kFailed, kReleased };  // released: back to queued, unsent
   std::int64_t id = 0;
   Outcome outcome = Outcome::kSent;
-  int attempts = 0;            // made during this claim
-  std::string wa_message_id;   // kSent
-  std::string error;           // kFailed: code and reason, for staff
+  int attempts = 0;           // made during this claim
+  std::string wa_message_id;  // kSent
+  std::string error;          // kFailed: code and reason, for staff
   std::int64_t at_ms = 0;
 };
 

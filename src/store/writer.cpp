@@ -32,12 +32,14 @@ Writer::Writer(std::unique_ptr<Database> db, const core::Clock& clock, core::Reg
       clock_(clock),
       options_(options),
       hook_(std::move(hook)),
-      batch_events_(metrics.histogram("vaxbot_commit_batch_events", "Events per committed transaction",
+      batch_events_(metrics.histogram("vaxbot_commit_batch_events",
+                                      "Events per committed transaction",
                                       {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096})),
       commit_seconds_(metrics.histogram(
           "vaxbot_commit_seconds", "Time to record and commit one batch",
           {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1})),
-      stored_new_(metrics.counter("vaxbot_events_stored_total", "Events committed", "result=\"new\"")),
+      stored_new_(
+          metrics.counter("vaxbot_events_stored_total", "Events committed", "result=\"new\"")),
       stored_duplicate_(metrics.counter("vaxbot_events_stored_total", "Events committed",
                                         "result=\"duplicate\"")),
       commit_failures_(metrics.counter("vaxbot_commit_failures_total", "Transactions that failed")),
@@ -51,7 +53,9 @@ Writer::Writer(std::unique_ptr<Database> db, const core::Clock& clock, core::Reg
   thread_ = std::thread([this] { run(); });
 }
 
-Writer::~Writer() { stop(); }
+Writer::~Writer() {
+  stop();
+}
 
 void Writer::stop() {
   {
@@ -164,8 +168,7 @@ void Writer::run() {
   log->info("writer stopped; queue drained");
 }
 
-core::Status Writer::apply(std::vector<std::shared_ptr<Job>>& jobs,
-                           std::vector<Receipt>& receipts,
+core::Status Writer::apply(std::vector<std::shared_ptr<Job>>& jobs, std::vector<Receipt>& receipts,
                            std::vector<std::string>& new_message_ids) {
   receipts.assign(jobs.size(), Receipt{});
   new_message_ids.clear();
@@ -190,7 +193,8 @@ core::Status Writer::apply(std::vector<std::shared_ptr<Job>>& jobs,
         continue;
       }
       ++receipts[j].new_events;
-      if (const auto* m = std::get_if<core::InboundMessage>(&event)) new_message_ids.push_back(m->id);
+      if (const auto* m = std::get_if<core::InboundMessage>(&event))
+        new_message_ids.push_back(m->id);
       if (hook_) {
         if (auto st = run_hook(event); !st.ok()) {
           db_->rollback();
