@@ -2,6 +2,7 @@
 // writer, real HTTPS (a CA made by the test) to the Cloud API stand-in.
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,26 @@ TEST_SUITE("outbox pace") {
     const auto later = slots.back() + 10s;
     CHECK(limiter.reserve(later) == later);
     CHECK(limiter.reserve(later) == later + 20ms);
+  }
+
+  TEST_CASE(
+      "Meta's throughput refusals slow the limiter, once a second; accepted sends win it back") {
+    outbox::RateLimiter limiter(100);
+    const auto t0 = std::chrono::steady_clock::now();
+    limiter.slow_down(t0 + 2s);
+    CHECK(limiter.rate() == doctest::Approx(50));
+    limiter.slow_down(t0 + 2500ms);  // the same burst of refusals: counted once
+    CHECK(limiter.rate() == doctest::Approx(50));
+    limiter.slow_down(t0 + 3100ms);
+    CHECK(limiter.rate() == doctest::Approx(25));
+    const auto a = limiter.reserve(t0 + 10s);
+    CHECK(limiter.reserve(t0 + 10s) - a == 40ms);
+    limiter.speed_up();
+    CHECK(limiter.rate() == doctest::Approx(25.2));
+    for (int i = 0; i < 1000; ++i) limiter.speed_up();
+    CHECK(limiter.rate() == doctest::Approx(100));  // never above the setting
+    for (int i = 0; i < 100; ++i) limiter.slow_down(t0 + 4s + std::chrono::seconds(i));
+    CHECK(limiter.rate() == doctest::Approx(1));  // a floor of 1 message/s
   }
 
   TEST_CASE("a resident gets a burst at once, then one message per interval") {
@@ -524,6 +545,43 @@ TEST_SUITE("outbox") {
     h.outbox->stop();
     SQLite::Database db(h.path);
     CHECK(db.execAndGet("SELECT status FROM outbox").getString() == "sent");
+  }
+
+  TEST_CASE("configured above what Meta allows: the outbox slows down instead of hammering") {
+    Harness h;
+    h.options.rate_per_second = 200;  // Meta takes 50/s: the rest gets 130429
+    h.options.max_attempts = 50;
+    std::mutex m;
+    std::deque<std::chrono::steady_clock::time_point> accepted;
+    std::atomic<int> refused{0};
+    h.stand_in.respond_with([&](const sender::StandInRequest& r) {
+      std::lock_guard lock(m);
+      while (!accepted.empty() && r.arrived - accepted.front() >= 1s) accepted.pop_front();
+      sender::StandInAnswer a;
+      if (accepted.size() >= 50) {
+        ++refused;
+        a.status = 400;
+        a.body = graph_error(130429, "Rate limit hit");
+      } else {
+        accepted.push_back(r.arrived);
+      }
+      return a;
+    });
+    for (int i = 0; i < 40; ++i) {
+      const std::string who = "9195" + std::to_string(10000000 + i);
+      h.resident(who);
+      for (int k = 0; k < 10; ++k) h.queue(who, "r" + std::to_string(k));
+    }
+    h.start();
+    CHECK(eventually(
+        [&] {
+          return test::count(h.path, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 400;
+        },
+        60s));
+    // Without slowing down (backoff of each message alone) this drew 558
+    // refusals here; halving the rate on 130429 drew 130-138.
+    MESSAGE("130429 answers: " << refused.load());
+    CHECK(refused.load() < 300);
   }
 
   TEST_CASE(

@@ -4,14 +4,43 @@
 
 namespace vaxbot::outbox {
 
-RateLimiter::RateLimiter(double per_second)
-    : spacing_(static_cast<std::int64_t>(1e9 / std::max(per_second, 0.001))) {}
+namespace {
+constexpr double kFloor = 1.0;       // messages/s: never slower than this
+constexpr double kDecrease = 0.5;    // on 130429
+constexpr double kIncrease = 0.002;  // of the configured rate, per accepted send
+}  // namespace
+
+RateLimiter::RateLimiter(double per_second) : configured_(std::max(per_second, 0.001)), rate_(0) {
+  set_rate(configured_);
+}
+
+void RateLimiter::set_rate(double per_second) {
+  rate_ = per_second;
+  spacing_ = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / rate_));
+}
 
 SteadyTime RateLimiter::reserve(SteadyTime now) {
   std::lock_guard lock(mutex_);
   const SteadyTime at = std::max(now, next_);
   next_ = at + spacing_;
   return at;
+}
+
+void RateLimiter::slow_down(SteadyTime now) {
+  std::lock_guard lock(mutex_);
+  if (now - last_slow_down_ < std::chrono::seconds(1)) return;
+  last_slow_down_ = now;
+  set_rate(std::max(std::min(kFloor, configured_), rate_ * kDecrease));
+}
+
+void RateLimiter::speed_up() {
+  std::lock_guard lock(mutex_);
+  if (rate_ < configured_) set_rate(std::min(configured_, rate_ + configured_ * kIncrease));
+}
+
+double RateLimiter::rate() const {
+  std::lock_guard lock(mutex_);
+  return rate_;
 }
 
 RecipientPacer::RecipientPacer(int burst, std::chrono::milliseconds interval)

@@ -7,7 +7,11 @@
 // RateLimiter: the business number's limit (Meta: 80 messages/s by default,
 // up to 1,000 after its upgrade). reserve() hands out send times spaced
 // exactly 1/rate apart, so the rate is never exceeded over any interval, with
-// any number of sender threads. Thread-safe.
+// any number of sender threads. When Meta still says the number is over its
+// limit (130429: e.g. configured for 1,000/s before Meta's upgrade came
+// through), slow_down() halves the rate (at most once a second, so one burst
+// of refusals counts once, and never below 1/s); each accepted send then wins
+// back 0.2 % of the configured rate, never going above it. Thread-safe.
 //
 // RecipientPacer: Meta's pair limit, about one message per 6 s to the same
 // person, with bursts borrowed from future quota. A resident may get `burst`
@@ -30,11 +34,18 @@ class RateLimiter {
   explicit RateLimiter(double per_second);
   // The time at or after `now` at which the caller may send; the slot is taken.
   SteadyTime reserve(SteadyTime now);
+  void slow_down(SteadyTime now);
+  void speed_up();
+  double rate() const;
 
  private:
-  std::mutex mutex_;
-  std::chrono::nanoseconds spacing_;
+  void set_rate(double per_second);  // under mutex_
+  mutable std::mutex mutex_;
+  double configured_;
+  double rate_;
+  std::chrono::nanoseconds spacing_{};
   SteadyTime next_{};
+  SteadyTime last_slow_down_{};
 };
 
 class RecipientPacer {
