@@ -65,7 +65,8 @@ TEST_SUITE("store database") {
     test::TempDir dir;
     const std::string path = dir.file("v.db");
     CHECK(open_db(path)->schema_version() == static_cast<int>(store::kMigrations.size()));
-    CHECK(open_db(path)->schema_version() == static_cast<int>(store::kMigrations.size()));  // reopening migrates nothing
+    CHECK(open_db(path)->schema_version() ==
+          static_cast<int>(store::kMigrations.size()));    // reopening migrates nothing
     CHECK(test::count(path, "PRAGMA journal_mode") == 0);  // text 'wal' reads as 0
     {
       SQLite::Database raw(path, SQLite::OPEN_READWRITE);
@@ -145,8 +146,10 @@ TEST_SUITE("store writer") {
     CHECK(writer.submit({text("wamid.OLD")}, 10s)->duplicates == 1);
     clock.advance_ms(2);
     CHECK(*writer.prune_now() == 1);
-    CHECK(test::count(dir.file("p.db"), "SELECT count(*) FROM inbox WHERE message_id='wamid.OLD'") == 0);
-    CHECK(test::count(dir.file("p.db"), "SELECT count(*) FROM inbox WHERE message_id='wamid.NEW'") == 1);
+    CHECK(test::count(dir.file("p.db"),
+                      "SELECT count(*) FROM inbox WHERE message_id='wamid.OLD'") == 0);
+    CHECK(test::count(dir.file("p.db"),
+                      "SELECT count(*) FROM inbox WHERE message_id='wamid.NEW'") == 1);
   }
 
   TEST_CASE("a full queue refuses at once; the queued work still commits") {
@@ -161,8 +164,10 @@ TEST_SUITE("store writer") {
                            if (std::get<core::InboundMessage>(e).id == "wamid.GATE") gate.wait();
                            return core::ok_status();
                          });
-    auto gated = std::async(std::launch::async, [&] { return writer.submit({text("wamid.GATE")}, 60s); });
-    auto second = std::async(std::launch::async, [&] { return writer.submit({text("wamid.Q2")}, 60s); });
+    auto gated =
+        std::async(std::launch::async, [&] { return writer.submit({text("wamid.GATE")}, 60s); });
+    auto second =
+        std::async(std::launch::async, [&] { return writer.submit({text("wamid.Q2")}, 60s); });
     wait_until([&] { return writer.pending_events() == 2; });
     auto refused = writer.submit({text("wamid.Q3")}, 60s);
     REQUIRE_FALSE(refused.ok());
@@ -180,20 +185,23 @@ TEST_SUITE("store writer") {
     core::Registry metrics;
     core::SystemClock clock;
     Gate gate;
-    store::Writer writer(open_db(dir.file("b.db")), clock, metrics, {},
-                         [&](store::Database&, const core::Event& e) {
-                           const std::string& id = std::get<core::InboundMessage>(e).id;
-                           if (id == "wamid.GATE") gate.wait();
-                           if (id == "wamid.POISON") {
-                             return core::Status(core::make_error(core::ErrorCode::kInternal, "poison"));
-                           }
-                           return core::ok_status();
-                         });
-    auto gated = std::async(std::launch::async, [&] { return writer.submit({text("wamid.GATE")}, 60s); });
+    store::Writer writer(
+        open_db(dir.file("b.db")), clock, metrics, {}, [&](store::Database&, const core::Event& e) {
+          const std::string& id = std::get<core::InboundMessage>(e).id;
+          if (id == "wamid.GATE") gate.wait();
+          if (id == "wamid.POISON") {
+            return core::Status(core::make_error(core::ErrorCode::kInternal, "poison"));
+          }
+          return core::ok_status();
+        });
+    auto gated =
+        std::async(std::launch::async, [&] { return writer.submit({text("wamid.GATE")}, 60s); });
     wait_until([&] { return writer.pending_events() == 1; });
-    auto poison = std::async(std::launch::async,
-                             [&] { return writer.submit({text("wamid.GOOD1"), text("wamid.POISON")}, 60s); });
-    auto good = std::async(std::launch::async, [&] { return writer.submit({text("wamid.GOOD2")}, 60s); });
+    auto poison = std::async(std::launch::async, [&] {
+      return writer.submit({text("wamid.GOOD1"), text("wamid.POISON")}, 60s);
+    });
+    auto good =
+        std::async(std::launch::async, [&] { return writer.submit({text("wamid.GOOD2")}, 60s); });
     wait_until([&] { return writer.pending_events() == 4; });
     gate.open();  // the next batch holds both submissions
     CHECK(gated.get().ok());
@@ -204,7 +212,10 @@ TEST_SUITE("store writer") {
     const std::string db = dir.file("b.db");
     CHECK(test::count(db, "SELECT count(*) FROM inbox WHERE message_id='wamid.GOOD2'") == 1);
     // Nothing of the failed submission is kept, not even its good message.
-    CHECK(test::count(db, "SELECT count(*) FROM inbox WHERE message_id IN ('wamid.GOOD1','wamid.POISON')") == 0);
+    CHECK(
+        test::count(
+            db, "SELECT count(*) FROM inbox WHERE message_id IN ('wamid.GOOD1','wamid.POISON')") ==
+        0);
     CHECK(metrics.render().find("vaxbot_commit_failures_total 2") != std::string::npos);
   }
 
@@ -250,7 +261,8 @@ TEST_SUITE("store writer") {
     CHECK(failure.message.find("full") != std::string::npos);
     CHECK_FALSE(writer.healthy());
     CHECK_FALSE(committed.empty());
-    CHECK(test::count(path, "SELECT count(*) FROM inbox") == static_cast<std::int64_t>(committed.size()));
+    CHECK(test::count(path, "SELECT count(*) FROM inbox") ==
+          static_cast<std::int64_t>(committed.size()));
   }
 
   TEST_CASE("another connection holding the write lock delays, then the commit goes through") {
@@ -261,7 +273,8 @@ TEST_SUITE("store writer") {
     store::Writer writer(open_db(path), clock, metrics);
     SQLite::Database other(path, SQLite::OPEN_READWRITE);
     other.exec("BEGIN IMMEDIATE");
-    auto blocked = std::async(std::launch::async, [&] { return writer.submit({text("wamid.L")}, 60s); });
+    auto blocked =
+        std::async(std::launch::async, [&] { return writer.submit({text("wamid.L")}, 60s); });
     wait_until([&] { return writer.pending_events() == 1; });
     other.exec("COMMIT");
     CHECK(blocked.get().ok());
@@ -279,9 +292,11 @@ TEST_SUITE("store writer") {
           if (std::get<core::InboundMessage>(e).id == "wamid.GATE") gate.wait();
           return core::ok_status();
         });
-    auto gated = std::async(std::launch::async, [&] { return writer->submit({text("wamid.GATE")}, 60s); });
+    auto gated =
+        std::async(std::launch::async, [&] { return writer->submit({text("wamid.GATE")}, 60s); });
     wait_until([&] { return writer->pending_events() == 1; });
-    auto queued = std::async(std::launch::async, [&] { return writer->submit({text("wamid.QUEUED")}, 60s); });
+    auto queued =
+        std::async(std::launch::async, [&] { return writer->submit({text("wamid.QUEUED")}, 60s); });
     wait_until([&] { return writer->pending_events() == 2; });
     auto stopping = std::async(std::launch::async, [&] { writer->stop(); });
     wait_until([&] { return !writer->accepting(); });
@@ -302,18 +317,25 @@ TEST_SUITE("store writer tasks") {
     core::Registry metrics;
     core::SystemClock clock;
     store::Writer writer(open_db(dir.file("t.db")), clock, metrics);
-    auto ok = writer.run([](store::Database& db) {
-      db.handle().exec("INSERT INTO unusable (location, reason, received_at) VALUES ('task', 'ok', 1)");
-      return core::ok_status();
-    }, 10s);
+    auto ok = writer.run(
+        [](store::Database& db) {
+          db.handle().exec(
+              "INSERT INTO unusable (location, reason, received_at) VALUES ('task', 'ok', 1)");
+          return core::ok_status();
+        },
+        10s);
     CHECK(ok.ok());
-    auto bad = writer.run([](store::Database& db) {
-      db.handle().exec("INSERT INTO unusable (location, reason, received_at) VALUES ('task', 'bad', 1)");
-      return core::Status(core::make_error(core::ErrorCode::kInternal, "refused"));
-    }, 10s);
+    auto bad = writer.run(
+        [](store::Database& db) {
+          db.handle().exec(
+              "INSERT INTO unusable (location, reason, received_at) VALUES ('task', 'bad', 1)");
+          return core::Status(core::make_error(core::ErrorCode::kInternal, "refused"));
+        },
+        10s);
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().message == "refused");
-    auto thrown = writer.run([](store::Database&) -> core::Status { throw std::runtime_error("boom"); }, 10s);
+    auto thrown =
+        writer.run([](store::Database&) -> core::Status { throw std::runtime_error("boom"); }, 10s);
     REQUIRE_FALSE(thrown.ok());
     CHECK(thrown.error().message.find("boom") != std::string::npos);
     writer.stop();
@@ -331,8 +353,10 @@ TEST_SUITE("store writer tasks") {
     std::vector<std::string> heard;
     std::int64_t rows_when_heard = -1;
     const std::string path = dir.file("l.db");
+    int calls = 0;
     writer.set_commit_listener([&](const std::vector<std::string>& ids) {
       std::lock_guard lock(m);
+      ++calls;
       heard.insert(heard.end(), ids.begin(), ids.end());
       rows_when_heard = test::count(path, "SELECT count(*) FROM inbox");  // visible: committed
     });
@@ -340,10 +364,13 @@ TEST_SUITE("store writer tasks") {
     REQUIRE(writer.submit({text("wamid.L1")}, 10s).ok());  // a duplicate: not heard again
     core::StatusUpdate st;
     st.message_id = "wamid.OUT";
-    REQUIRE(writer.submit({st}, 10s).ok());  // a status: no resident message
+    REQUIRE(writer.submit({st}, 10s).ok());  // a status: no resident message, not heard
+    REQUIRE(
+        writer.run([](store::Database&) { return core::ok_status(); }, 10s).ok());  // nor a task
     std::lock_guard lock(m);
     CHECK(heard == std::vector<std::string>{"wamid.L1", "wamid.L2"});
     CHECK(rows_when_heard == 2);
+    CHECK(calls == 1);
   }
 }
 
@@ -359,40 +386,52 @@ TEST_SUITE("store outbox") {
     std::int64_t queue(const std::string& to, const std::string& body, int priority = 0,
                        std::int64_t created = 1000) {
       std::int64_t id = 0;
-      REQUIRE(writer.run([&](store::Database& db) {
-        store::ConversationStore cs(db);
-        auto seq = cs.append_transcript({to, "out", "", "k", body, "", created, "queued"});
-        if (!seq.ok()) return core::Status(seq.error());
-        store::OutboxRow row;
-        row.recipient = to;
-        row.body = body;
-        row.priority = priority;
-        row.transcript_seq = *seq;
-        row.created_ms = created;
-        auto r = cs.enqueue(row);
-        if (!r.ok()) return core::Status(r.error());
-        id = *r;
-        return core::ok_status();
-      }, 10s).ok());
+      REQUIRE(writer
+                  .run(
+                      [&](store::Database& db) {
+                        store::ConversationStore cs(db);
+                        auto seq =
+                            cs.append_transcript({to, "out", "", "k", body, "", created, "queued"});
+                        if (!seq.ok()) return core::Status(seq.error());
+                        store::OutboxRow row;
+                        row.recipient = to;
+                        row.body = body;
+                        row.priority = priority;
+                        row.transcript_seq = *seq;
+                        row.created_ms = created;
+                        auto r = cs.enqueue(row);
+                        if (!r.ok()) return core::Status(r.error());
+                        id = *r;
+                        return core::ok_status();
+                      },
+                      10s)
+                  .ok());
       return id;
     }
     template <typename F>
     void with_store(F f) {
-      REQUIRE(writer.run([&](store::Database& db) {
-        store::OutboxStore s(db);
-        f(s);
-        return core::ok_status();
-      }, 10s).ok());
+      REQUIRE(writer
+                  .run(
+                      [&](store::Database& db) {
+                        store::OutboxStore s(db);
+                        f(s);
+                        return core::ok_status();
+                      },
+                      10s)
+                  .ok());
     }
     std::string status_of(std::int64_t id) {
       SQLite::Database db(path);
-      return db.execAndGet("SELECT status FROM outbox WHERE id = " + std::to_string(id)).getString();
+      return db.execAndGet("SELECT status FROM outbox WHERE id = " + std::to_string(id))
+          .getString();
     }
     std::string transcript_of(std::int64_t id) {
       SQLite::Database db(path);
       return db
-          .execAndGet("SELECT t.status FROM transcript t JOIN outbox o ON o.transcript_seq = t.seq "
-                      "WHERE o.id = " + std::to_string(id))
+          .execAndGet(
+              "SELECT t.status FROM transcript t JOIN outbox o ON o.transcript_seq = t.seq "
+              "WHERE o.id = " +
+              std::to_string(id))
           .getString();
     }
     void status_webhook(const std::string& wamid, core::DeliveryState state) {
@@ -412,10 +451,16 @@ TEST_SUITE("store outbox") {
     const auto reply_late = o.queue("912", "reply 2", 0, 300);
     const auto reply_early = o.queue("913", "reply 1", 0, 200);
     const auto future = o.queue("914", "later", 0, 999999);
-    REQUIRE(o.writer.run([](store::Database& db) {
-      db.handle().exec("INSERT INTO sessions (resident, flow, updated_at) VALUES ('912', 'f', 777)");
-      return core::ok_status();
-    }, 10s).ok());
+    REQUIRE(
+        o.writer
+            .run(
+                [](store::Database& db) {
+                  db.handle().exec(
+                      "INSERT INTO sessions (resident, flow, updated_at) VALUES ('912', 'f', 777)");
+                  return core::ok_status();
+                },
+                10s)
+            .ok());
     std::vector<store::ClaimedReply> first, second;
     o.with_store([&](store::OutboxStore& s) {
       auto r = s.claim(5000, 10);
@@ -463,7 +508,9 @@ TEST_SUITE("store outbox") {
     CHECK(db.execAndGet("SELECT sent_at FROM outbox").getInt64() == 6000);
   }
 
-  TEST_CASE("Meta's failed after sent is kept with its reason; a result for an unclaimed row is ignored") {
+  TEST_CASE(
+      "Meta's failed after sent is kept with its reason; a result for an unclaimed row is "
+      "ignored") {
     Outboxed o;
     const auto id = o.queue("916", "hello");
     const auto other = o.queue("917", "other");

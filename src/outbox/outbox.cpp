@@ -158,7 +158,8 @@ struct Outbox::Impl {
         latency(m.histogram("vaxbot_send_seconds", "Time from a send's request to Meta's answer",
                             {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})) {
     m.gauge("vaxbot_send_rate", "Messages sent in the last second", [this] { return rate(); });
-    m.gauge("vaxbot_send_rate_limit", "Messages/s the sender allows itself now (lowered after 130429)",
+    m.gauge("vaxbot_send_rate_limit",
+            "Messages/s the sender allows itself now (lowered after 130429)",
             [this] { return limiter.rate(); });
     m.gauge("vaxbot_outbox_claimed", "Replies claimed by the sender and not yet recorded", [this] {
       std::lock_guard lock(mutex);
@@ -408,6 +409,10 @@ struct Outbox::Impl {
     }
     const std::string error = describe(d);
     const std::string code = code_label(d);
+    if (!item.receipt) {  // it reached nobody: it does not count against the resident's allowance
+      std::lock_guard lock(mutex);
+      pacer.give_back(item.row.recipient);
+    }
     if (d.kind == Kind::kRefused && d.error.code == 130429) limiter.slow_down(Clock::now());
     const auto action = d.kind == Kind::kTransport
                             ? whatsapp::ErrorAction::kRetry

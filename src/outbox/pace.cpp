@@ -57,6 +57,11 @@ void RecipientPacer::take(const std::string& recipient, SteadyTime now) {
   it->second = std::max(it->second, now) + interval_;
 }
 
+void RecipientPacer::give_back(const std::string& recipient) {
+  auto it = tat_.find(recipient);
+  if (it != tat_.end()) it->second -= interval_;
+}
+
 void RecipientPacer::forget_rested(SteadyTime now) {
   std::erase_if(tat_, [now](const auto& entry) { return entry.second <= now; });
 }

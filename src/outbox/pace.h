@@ -55,6 +55,8 @@ class RecipientPacer {
   SteadyTime allowed_at(const std::string& recipient, SteadyTime now) const;
   // Counts a message to `recipient` sent at `now`.
   void take(const std::string& recipient, SteadyTime now);
+  // Un-counts one: the send was refused or never arrived, so it reached nobody.
+  void give_back(const std::string& recipient);
   // Forgets recipients whose allowance is whole again (keeps memory bounded).
   void forget_rested(SteadyTime now);
   std::size_t remembered() const { return tat_.size(); }

@@ -131,6 +131,7 @@ void Writer::set_commit_listener(CommitListener listener) {
 }
 
 void Writer::committed(const std::vector<std::string>& new_message_ids) {
+  if (new_message_ids.empty()) return;  // e.g. the sender's own tasks: nothing new to tell
   CommitListener listener;
   {
     std::lock_guard lock(mutex_);
@@ -234,6 +235,7 @@ void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {
   std::vector<std::string> new_ids;
   core::Status st = apply(batch, receipts, new_ids);
   if (st.ok()) {
+    committed(new_ids);  // before the submitters wake: a 200 means the listener has heard
     std::size_t events = 0;
     for (std::size_t j = 0; j < batch.size(); ++j) {
       events += batch[j]->events.size();
@@ -245,7 +247,6 @@ void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {
     commit_seconds_.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     last_commit_ok_ = true;
-    committed(new_ids);
     return;
   }
   commit_failures_.inc();
@@ -257,13 +258,12 @@ void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {
   }
   // Retry each submission alone so one bad submission cannot fail the others.
   bool any_ok = false;
-  std::vector<std::string> all_new_ids;
   for (auto& job : batch) {
     std::vector<std::shared_ptr<Job>> one{job};
     core::Status alone = apply(one, receipts, new_ids);
     if (alone.ok()) {
       any_ok = true;
-      all_new_ids.insert(all_new_ids.end(), new_ids.begin(), new_ids.end());
+      committed(new_ids);
       stored_new_.inc(receipts[0].new_events);
       stored_duplicate_.inc(receipts[0].duplicates);
       batch_events_.observe(static_cast<double>(job->events.size()));
@@ -274,7 +274,6 @@ void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {
     }
   }
   last_commit_ok_ = any_ok;
-  if (any_ok) committed(all_new_ids);
 }
 
 void Writer::maybe_prune() {

@@ -27,9 +27,9 @@
 // run commits, so a task must reset any output it fills. Tasks are not refused
 // when the queue is full: their callers bound how many they have waiting.
 //
-// After each successful commit the commit listener (if set) is called on the
-// writer thread with the ids of the residents' messages that batch stored
-// for the first time: the sender wakes on it. It must be quick.
+// After each successful commit that stored residents' messages for the first
+// time, the commit listener (if set) is called on the writer thread with their
+// ids, before the submitters are woken: the sender wakes on it. It must be quick.
 //
 // submit(), run() and pending_events()/healthy() are thread-safe. stop() (also run
 // by the destructor) refuses new submissions, commits what is queued, and joins.
