@@ -486,6 +486,20 @@ TEST_SUITE("store outbox") {
     CHECK(o.status_of(bulk) == "queued");
   }
 
+  TEST_CASE("a claim searches by index: its cost does not grow with the residents on record") {
+    Outboxed o;
+    std::string plan;
+    o.with_store([&](store::OutboxStore& s) {
+      auto p = s.claim_plan();
+      REQUIRE(p.ok());
+      plan = *p;
+    });
+    CAPTURE(plan);
+    CHECK(plan.find("SCAN") == std::string::npos);
+    CHECK(plan.find("SEARCH sessions USING PRIMARY KEY") != std::string::npos);
+    CHECK(plan.find("SEARCH outbox USING COVERING INDEX outbox_due") != std::string::npos);
+  }
+
   TEST_CASE("a sent row moves only forward, whatever order Meta's statuses come in") {
     Outboxed o;
     const auto id = o.queue("915", "hello");

@@ -28,15 +28,17 @@ int rank(const std::string& state) {
 }  // namespace
 
 struct OutboxStore::Impl {
+  SQLite::Database& db;
   SQLite::Statement claim, record, transcript, stored_statuses, advance, release;
 
-  explicit Impl(SQLite::Database& db)
-      : claim(db, R"sql(
+  explicit Impl(SQLite::Database& connection)
+      : db(connection),
+        claim(db, R"sql(
           UPDATE outbox SET status = 'sending'
           WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
                        ORDER BY priority, next_attempt_at LIMIT ?2)
           RETURNING id, recipient, body, priority, template, created_at, next_attempt_at,
-            (SELECT updated_at FROM sessions WHERE resident = outbox.recipient))sql"),
+            (SELECT updated_at FROM sessions WHERE resident = CAST(outbox.recipient AS TEXT)))sql"),
         record(db, R"sql(
           UPDATE outbox SET status = ?2, attempts = attempts + ?3, wa_message_id = ?4,
             last_error = ?5, sent_at = ?6
@@ -163,6 +165,17 @@ core::Status OutboxStore::apply_status(const std::string& wa_message_id, const s
     return core::ok_status();
   } catch (const std::exception& e) {
     return failure(e, "apply a status");
+  }
+}
+
+core::Result<std::string> OutboxStore::claim_plan() {
+  try {
+    SQLite::Statement plan(impl_->db, "EXPLAIN QUERY PLAN " + impl_->claim.getQuery());
+    std::string out;
+    while (plan.executeStep()) out += plan.getColumn(3).getString() + "\n";
+    return out;
+  } catch (const std::exception& e) {
+    return failure(e, "explain the claim");
   }
 }
 

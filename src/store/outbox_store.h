@@ -66,6 +66,11 @@ class OutboxStore {
   core::Status apply_status(const std::string& wa_message_id, const std::string& state,
                             const std::string& error);
 
+  // SQLite's plan for claim(), one step per line: tests check that every table
+  // is searched by an index (a scan of sessions made each claim cost grow with
+  // the number of residents).
+  core::Result<std::string> claim_plan();
+
   // Rows left 'sending' (a crash, or a stop with sends unfinished) go back to
   // 'queued'. Returns how many.
   core::Result<int> release_all_claimed();
