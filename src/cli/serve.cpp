@@ -191,9 +191,9 @@ int serve(const std::vector<std::string>& argv) {
   metrics.gauge(
       "vaxbot_bookings", "Bookings by status",
       [&] { return double(stats.get().bookings_cancelled); }, "status=\"cancelled\"");
-  // Priorities: 0 replies to residents, 2 reminders, 3 bulk notices.
+  // Priorities (core/message.h): 0 replies mid-conversation, 1 greetings, 2 reminders, 3 bulk.
   for (const char* status : {"queued", "sending", "sent", "delivered", "read", "failed"}) {
-    for (int priority : {0, 2, 3}) {
+    for (int priority : {0, 1, 2, 3}) {
       metrics.gauge(
           "vaxbot_outbox", "Messages in the outbox by status and priority",
           [&stats, status, priority] {

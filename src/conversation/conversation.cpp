@@ -300,7 +300,7 @@ core::Status Conversation::Impl::message(const core::InboundMessage& m) {
     store::OutboxRow out;
     out.recipient = m.from;
     out.body = whatsapp::send_body(m.from, reply);
-    out.priority = 0;
+    out.priority = step_before.empty() ? core::priority::kGreeting : core::priority::kReply;
     out.transcript_seq = *seq;
     out.created_ms = now;
     if (auto id = conversations->enqueue(out); !id.ok()) return id.error();

@@ -38,4 +38,14 @@ struct OutboundMessage {
   bool operator==(const OutboundMessage&) const = default;
 };
 
+// The order in which the outbox sends (lower first). Under a backlog, residents
+// in the middle of a conversation are answered before new ones are greeted, so
+// bookings keep completing instead of every resident waiting on every turn.
+namespace priority {
+inline constexpr int kReply = 0;     // a reply to a resident in the middle of a conversation
+inline constexpr int kGreeting = 1;  // the first reply of a conversation; read receipts
+inline constexpr int kReminder = 2;
+inline constexpr int kBulk = 3;
+}  // namespace priority
+
 }  // namespace vaxbot::core

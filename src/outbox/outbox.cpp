@@ -25,7 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr int kReceiptPriority = 1;  // after replies (0), before reminders and bulk notices
 constexpr std::size_t kRecent = 20;  // sends remembered for health()
 constexpr std::size_t kFailingAfter = 5;
 // Sends are spaced for 99.5 % of the configured rate: the limiter spaces the
@@ -640,7 +639,7 @@ void Outbox::committed(const std::vector<std::string>& new_message_ids) {
     const std::uint64_t seq = m.next_seq++;
     Item& item = m.items[seq];
     item.receipt = true;
-    item.row.priority = kReceiptPriority;
+    item.row.priority = core::priority::kGreeting;
     item.row.body = whatsapp::read_receipt_body(id);
     ++m.receipts;
     m.make_ready(seq);

@@ -9,8 +9,9 @@
 //               (sender::CloudApi), added one at a time up to `threads` while
 //               sends wait for a free connection (about rate x Meta's latency
 //               are needed). They take the most urgent ready message
-//               (priority 0 = a reply to a resident, before reminders and bulk
-//               notices), wait for the business number's rate (RateLimiter,
+//               (core::priority: replies mid-conversation, then greetings
+//               and read receipts, then reminders, then bulk notices), wait
+//               for the business number's rate (RateLimiter,
 //               never exceeded) and send.
 //   recorder    writes what became of each row (sent + Meta's id, or failed +
 //               reason) through the Writer, in batches.

@@ -50,7 +50,7 @@ struct OutboxRow {
   std::int64_t id = 0;
   std::string recipient;
   std::string body;  // Cloud API JSON
-  int priority = 0;  // 0: a reply to the resident's message; higher numbers go later
+  int priority = 0;  // core::priority: lower goes first
   bool template_message = false;  // an approved template: may be sent outside the 24-hour window
   std::string status = "queued";
   std::int64_t transcript_seq = 0;
