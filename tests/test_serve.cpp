@@ -119,8 +119,8 @@ TEST_SUITE("cli serve") {
     REQUIRE(res);
     CHECK(res->status == 200);
     // The 200 came after COMMIT: the reply is already in the outbox, addressed with "+".
-    CHECK(test::count(db, "SELECT count(*) FROM outbox WHERE recipient = '919800000001' AND status = 'queued' "
-                          "AND json_extract(body, '$.to') = '+919800000001' "
+    CHECK(test::count(db, "SELECT count(*) FROM outbox JOIN outbox_body USING (id) WHERE recipient = "
+                          "'919800000001' AND status = 'queued' AND json_extract(body, '$.to') = '+919800000001' "
                           "AND json_extract(body, '$.interactive.type') = 'button'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE resident = '919800000001'") == 2);
     CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE direction = 'out' AND status = 'queued' "
@@ -268,6 +268,7 @@ TEST_SUITE("cli serve sending") {
                               "' AND status = 'read'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE kind = 'welcome' AND status = 'read'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 1);
+    CHECK(test::count(db, "SELECT count(*) FROM outbox_body") == 0);  // sent: Meta has the bodies
     CHECK(child.stderr_text().find("process-test-token") == std::string::npos);
   }
 

@@ -80,6 +80,23 @@ TEST_SUITE("store database") {
     CHECK(newer.error().message.find("newer") != std::string::npos);
   }
 
+  TEST_CASE("migration 5 moves unsent reply bodies to their own table and drops the sent ones") {
+    test::TempDir dir;
+    const std::string path = dir.file("m4.db");
+    {
+      SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      for (std::size_t v = 0; v < 4; ++v) db.exec(std::string(store::kMigrations[v]));
+      db.exec("PRAGMA user_version = 4");
+      db.exec("INSERT INTO outbox (recipient, body, status, next_attempt_at, created_at) VALUES "
+              "('1', 'unsent', 'queued', 0, 0), ('2', 'gone', 'sent', 0, 0), ('3', 'kept', 'failed', 0, 0)");
+    }
+    CHECK(open_db(path)->schema_version() == 5);
+    SQLite::Database db(path);
+    CHECK(db.execAndGet("SELECT group_concat(body, ',') FROM (SELECT body FROM outbox_body ORDER BY id)")
+              .getString() == "unsent,kept");
+    CHECK(db.execAndGet("SELECT count(*) FROM outbox").getInt() == 3);
+  }
+
   TEST_CASE("an unopenable path is an error, not an exception") {
     store::DatabaseOptions o;
     o.path = "/nonexistent-dir/vaxbot.db";
@@ -498,6 +515,7 @@ TEST_SUITE("store outbox") {
     CHECK(plan.find("SCAN") == std::string::npos);
     CHECK(plan.find("SEARCH sessions USING PRIMARY KEY") != std::string::npos);
     CHECK(plan.find("SEARCH outbox USING COVERING INDEX outbox_due") != std::string::npos);
+    CHECK(plan.find("SEARCH outbox_body USING INTEGER PRIMARY KEY") != std::string::npos);
   }
 
   TEST_CASE("a sent row moves only forward, whatever order Meta's statuses come in") {
@@ -512,6 +530,7 @@ TEST_SUITE("store outbox") {
     });
     CHECK(o.status_of(id) == "delivered");
     CHECK(o.transcript_of(id) == "delivered");
+    CHECK(test::count(o.path, "SELECT count(*) FROM outbox_body WHERE id = " + std::to_string(id)) == 0);
     o.status_webhook("wamid.X", core::DeliveryState::kRead);
     o.status_webhook("wamid.X", core::DeliveryState::kSent);  // late: ignored
     o.status_webhook("wamid.X", core::DeliveryState::kDelivered);
@@ -539,5 +558,6 @@ TEST_SUITE("store outbox") {
     CHECK(o.status_of(id) == "failed");
     CHECK(o.transcript_of(id) == "failed: 131026 Message undeliverable");
     CHECK(o.status_of(other) == "queued");
+    CHECK(test::count(o.path, "SELECT count(*) FROM outbox_body") == 1);  // only `other`'s: unsent
   }
 }

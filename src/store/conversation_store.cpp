@@ -13,23 +13,30 @@ core::Error failure(const std::exception& e, const char* what) {
 
 struct ConversationStore::Impl {
   SQLite::Database& db;
-  SQLite::Statement get_session, put_session, add_line, add_outbox, outbox_after;
+  SQLite::Statement get_session, put_session, add_line, add_outbox, add_body, outbox_after;
 
   explicit Impl(SQLite::Database& connection)
       : db(connection),
-        get_session(db, "SELECT flow, step, language, vars, misses, page, pending, updated_at "
-                        "FROM sessions WHERE resident = ?"),
+        get_session(db,
+                    "SELECT flow, step, language, vars, misses, page, pending, updated_at "
+                    "FROM sessions WHERE resident = ?"),
         put_session(db, R"sql(
           INSERT INTO sessions (resident, flow, step, language, vars, misses, page, pending, updated_at)
           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
           ON CONFLICT (resident) DO UPDATE SET flow = ?2, step = ?3, language = ?4, vars = ?5,
             misses = ?6, page = ?7, pending = ?8, updated_at = ?9)sql"),
-        add_line(db, "INSERT INTO transcript (resident, direction, message_id, kind, text, step, at, status) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-        add_outbox(db, "INSERT INTO outbox (recipient, body, priority, status, next_attempt_at, "
-                       "transcript_seq, created_at, template) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-        outbox_after(db, "SELECT id, recipient, body, priority, status, transcript_seq, created_at "
-                         "FROM outbox WHERE id > ? ORDER BY id") {}
+        add_line(db,
+                 "INSERT INTO transcript (resident, direction, message_id, kind, text, step, at, "
+                 "status) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+        add_outbox(db,
+                   "INSERT INTO outbox (recipient, priority, status, next_attempt_at, "
+                   "transcript_seq, created_at, template) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+        add_body(db, "INSERT INTO outbox_body (id, body) VALUES (?, ?)"),
+        outbox_after(db,
+                     "SELECT o.id, o.recipient, coalesce(b.body, ''), o.priority, o.status, "
+                     "o.transcript_seq, o.created_at FROM outbox o "
+                     "LEFT JOIN outbox_body b ON b.id = o.id WHERE o.id > ? ORDER BY o.id") {}
 };
 
 ConversationStore::ConversationStore(Database& db) : impl_(std::make_unique<Impl>(db.handle())) {}
@@ -101,15 +108,20 @@ core::Result<std::int64_t> ConversationStore::enqueue(const OutboxRow& row) {
     auto& s = impl_->add_outbox;
     s.reset();
     s.bind(1, row.recipient);
-    s.bind(2, row.body);
-    s.bind(3, row.priority);
-    s.bind(4, row.status);
-    s.bind(5, row.created_ms);
-    s.bind(6, row.transcript_seq);
-    s.bind(7, row.created_ms);
-    s.bind(8, row.template_message ? 1 : 0);
+    s.bind(2, row.priority);
+    s.bind(3, row.status);
+    s.bind(4, row.created_ms);
+    s.bind(5, row.transcript_seq);
+    s.bind(6, row.created_ms);
+    s.bind(7, row.template_message ? 1 : 0);
     s.exec();
-    return impl_->db.getLastInsertRowid();
+    const std::int64_t id = impl_->db.getLastInsertRowid();
+    auto& b = impl_->add_body;
+    b.reset();
+    b.bind(1, id);
+    b.bind(2, row.body);
+    b.exec();
+    return id;
   } catch (const std::exception& e) {
     return failure(e, "enqueue reply");
   }

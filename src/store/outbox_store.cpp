@@ -29,7 +29,7 @@ int rank(const std::string& state) {
 
 struct OutboxStore::Impl {
   SQLite::Database& db;
-  SQLite::Statement claim, record, transcript, stored_statuses, advance, release;
+  SQLite::Statement claim, record, drop_body, transcript, stored_statuses, advance, release;
 
   explicit Impl(SQLite::Database& connection)
       : db(connection),
@@ -37,12 +37,14 @@ struct OutboxStore::Impl {
           UPDATE outbox SET status = 'sending'
           WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
                        ORDER BY priority, next_attempt_at LIMIT ?2)
-          RETURNING id, recipient, body, priority, template, created_at, next_attempt_at,
+          RETURNING id, recipient, (SELECT body FROM outbox_body WHERE id = outbox.id), priority,
+            template, created_at, next_attempt_at,
             (SELECT updated_at FROM sessions WHERE resident = CAST(outbox.recipient AS TEXT)))sql"),
         record(db, R"sql(
           UPDATE outbox SET status = ?2, attempts = attempts + ?3, wa_message_id = ?4,
             last_error = ?5, sent_at = ?6
           WHERE id = ?1 AND status = 'sending' RETURNING transcript_seq)sql"),
+        drop_body(db, "DELETE FROM outbox_body WHERE id = ?"),
         transcript(db, "UPDATE transcript SET status = ?2 WHERE seq = ?1"),
         stored_statuses(db,
                         "SELECT state, error_code, error_title FROM statuses WHERE message_id = ?"),
@@ -135,8 +137,11 @@ core::Status OutboxStore::record(const SendResult& r) {
     s.bind(5, r.error);
     s.bind(6, r.outcome == SendResult::Outcome::kSent ? r.at_ms : 0);
     impl_->follow(s, r.outcome == SendResult::Outcome::kFailed ? "failed: " + r.error : status);
-    if (r.outcome != SendResult::Outcome::kSent || r.wa_message_id.empty())
-      return core::ok_status();
+    if (r.outcome != SendResult::Outcome::kSent) return core::ok_status();
+    impl_->drop_body.reset();  // Meta has it; the transcript keeps the text
+    impl_->drop_body.bind(1, r.id);
+    impl_->drop_body.exec();
+    if (r.wa_message_id.empty()) return core::ok_status();
     // Statuses Meta reported before its answer reached us.
     struct Early {
       std::string state, error;

@@ -9,6 +9,8 @@
 // A status that arrives before the send's answer waits in the statuses table
 // and is applied when the answer is recorded. The transcript line of each
 // reply follows its row, so support staff see what became of every reply.
+// Once Meta has accepted a reply, its JSON body (table outbox_body) is deleted:
+// the transcript keeps the text, and a sent row is never sent again.
 //
 // Every method must run inside a transaction on the writer's connection (the
 // Writer runs the sender's work as tasks). SQLite errors come back as errors.

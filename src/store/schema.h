@@ -8,7 +8,7 @@
 
 namespace vaxbot::store {
 
-inline constexpr std::array<std::string_view, 4> kMigrations = {
+inline constexpr std::array<std::string_view, 5> kMigrations = {
     // 1: intake. inbox = every message received, de-duplicated by Meta's id
     // (kept at least 8 days, as Meta re-delivers for 7); statuses = delivery
     // reports of our replies, once per (message, state); unusable = parts of
@@ -150,6 +150,19 @@ CREATE INDEX outbox_due ON outbox (status, priority, next_attempt_at);
 ALTER TABLE outbox ADD COLUMN template INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX outbox_by_wa_message_id ON outbox (wa_message_id) WHERE wa_message_id != '';
+)sql",
+    // 5: a reply's JSON lives in a table of its own and is deleted once Meta
+    // has accepted the reply (the transcript keeps the text). Bodies were half
+    // of the database in the surge bench; deleted in the order they were
+    // written, they free whole pages that new bodies reuse, where emptying a
+    // column in place frees nothing.
+    R"sql(
+CREATE TABLE outbox_body (
+  id   INTEGER PRIMARY KEY,  -- outbox.id
+  body TEXT NOT NULL
+);
+INSERT INTO outbox_body (id, body) SELECT id, body FROM outbox WHERE status NOT IN ('sent', 'delivered', 'read');
+ALTER TABLE outbox DROP COLUMN body;
 )sql",
 };
 
