@@ -328,6 +328,10 @@ struct Outbox::Impl {
       }
       if (!item.receipt) {
         if (auto refusal = not_sendable(item)) {
+          {
+            std::lock_guard lock(mutex);
+            pacer.give_back(item.row.recipient);  // never sent: it uses none of the allowance
+          }
           count("failed", refusal->first);
           log->warn("reply {} not sent: {}", item.row.id, refusal->second);
           finish(seq, store::SendResult::Outcome::kFailed, "", refusal->second);
