@@ -117,7 +117,9 @@ core::Result<std::unique_ptr<App>> App::open(const AppOptions& options, const co
   app->writer_ = std::make_unique<store::Writer>(
       std::move(*db), clock, metrics, options.writer,
       [conv](store::Database& d, const core::Event& e) { return conv->handle(d, e); });
-  auto checkpointer = store::Checkpointer::start(options.database, std::chrono::milliseconds(200));
+  store::Writer* writer = app->writer_.get();
+  auto checkpointer = store::Checkpointer::start(options.database, std::chrono::milliseconds(200),
+                                                 [writer] { writer->request_wal_truncate(); });
   if (!checkpointer.ok()) return checkpointer.error();
   app->checkpointer_ = std::move(*checkpointer);
   if (options.outbox) {

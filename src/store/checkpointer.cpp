@@ -1,11 +1,15 @@
 #include "store/checkpointer.h"
 
+#include <filesystem>
+
 #include "core/log.h"
 
 namespace vaxbot::store {
 
 core::Result<std::unique_ptr<Checkpointer>> Checkpointer::start(const DatabaseOptions& options,
-                                                                std::chrono::milliseconds interval) {
+                                                                std::chrono::milliseconds interval,
+                                                                std::function<void()> wal_too_large,
+                                                                std::uintmax_t wal_limit_bytes) {
   DatabaseOptions o = options;
   o.checkpoint_on_commit = true;  // this connection never commits; keep SQLite's default
   auto db = Database::open(o);
@@ -13,11 +17,16 @@ core::Result<std::unique_ptr<Checkpointer>> Checkpointer::start(const DatabaseOp
   std::unique_ptr<Checkpointer> c(new Checkpointer());
   c->db_ = std::move(*db);
   c->interval_ = interval;
+  c->wal_path_ = options.path + "-wal";
+  c->wal_too_large_ = std::move(wal_too_large);
+  c->wal_limit_bytes_ = wal_limit_bytes;
   c->thread_ = std::thread([p = c.get()] { p->run(); });
   return c;
 }
 
-Checkpointer::~Checkpointer() { stop(); }
+Checkpointer::~Checkpointer() {
+  stop();
+}
 
 void Checkpointer::stop() {
   {
@@ -35,6 +44,9 @@ void Checkpointer::run() {
     if (auto st = db_->checkpoint(); !st.ok()) {
       core::logger("store")->warn("checkpoint failed: {}", st.error().message);
     }
+    std::error_code ec;
+    const auto wal = std::filesystem::file_size(wal_path_, ec);
+    if (!ec && wal > wal_limit_bytes_ && wal_too_large_) wal_too_large_();
   }
 }
 

@@ -17,7 +17,9 @@ core::Error sqlite_error(const std::exception& e, const char* what) {
 }
 
 // Binds text without a copy: the event outlives the statement's exec().
-void bind_text(SQLite::Statement& s, int index, const std::string& v) { s.bindNoCopy(index, v); }
+void bind_text(SQLite::Statement& s, int index, const std::string& v) {
+  s.bindNoCopy(index, v);
+}
 
 }  // namespace
 
@@ -29,7 +31,8 @@ struct Database::Impl {
   std::string redacted_text, redacted_description;  // kept alive while a statement binds them
 
   explicit Impl(const DatabaseOptions& o)
-      : db(o.path, o.read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+      : db(o.path,
+           o.read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
            o.busy_timeout_ms) {}
 };
 
@@ -77,7 +80,8 @@ core::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& op
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
         ON CONFLICT (message_id, state) DO NOTHING)sql");
       impl->insert_unusable = std::make_unique<SQLite::Statement>(
-          db, "INSERT INTO unusable (location, reason, message_id, received_at) VALUES (?, ?, ?, ?)");
+          db,
+          "INSERT INTO unusable (location, reason, message_id, received_at) VALUES (?, ?, ?, ?)");
       // Oldest first by arrival order; stops at the first row young enough to keep.
       impl->prune = std::make_unique<SQLite::Statement>(db, R"sql(
         DELETE FROM inbox WHERE seq IN (
@@ -107,7 +111,9 @@ core::Status run(SQLite::Statement& s, const char* what) {
 
 }  // namespace
 
-core::Status Database::begin() { return run(*impl_->begin, "begin"); }
+core::Status Database::begin() {
+  return run(*impl_->begin, "begin");
+}
 core::Status Database::commit() {
   // A SELECT stepped to its first row and left unfinished keeps a read
   // transaction open past COMMIT; the next write would then see an old
@@ -158,8 +164,14 @@ core::Result<Recorded> Database::record(const core::Event& event, std::int64_t r
       bind_text(s, 12, m->mime_type);
       bind_text(s, 13, m->filename);
       bind_text(s, 14, m->detail);
-      if (m->latitude) s.bind(15, *m->latitude); else s.bind(15);
-      if (m->longitude) s.bind(16, *m->longitude); else s.bind(16);
+      if (m->latitude)
+        s.bind(15, *m->latitude);
+      else
+        s.bind(15);
+      if (m->longitude)
+        s.bind(16, *m->longitude);
+      else
+        s.bind(16);
       s.bind(17, m->error_code);
       bind_text(s, 18, m->error_title);
       bind_text(s, 19, m->context_id);
@@ -215,11 +227,14 @@ core::Status Database::ping() {
   }
 }
 
-SQLite::Database& Database::handle() { return impl_->db; }
+SQLite::Database& Database::handle() {
+  return impl_->db;
+}
 
-core::Status Database::checkpoint() {
+core::Status Database::checkpoint(Checkpoint mode) {
   try {
-    impl_->db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    impl_->db.exec(mode == Checkpoint::kPassive ? "PRAGMA wal_checkpoint(PASSIVE)"
+                                                : "PRAGMA wal_checkpoint(TRUNCATE)");
     return core::ok_status();
   } catch (const std::exception& e) {
     return sqlite_error(e, "checkpoint");

@@ -68,8 +68,13 @@ class Database {
   // A cheap query that proves the file is readable.
   core::Status ping();
 
-  // Copies what it can of the WAL into the database without waiting for anyone.
-  core::Status checkpoint();
+  // kPassive copies what it can of the WAL into the database without waiting
+  // for anyone. kTruncate copies all of it, waiting (up to the busy timeout)
+  // for readers, and empties the WAL file: only the writer's thread should ask
+  // for it, between transactions, since a log that is always being appended to
+  // is never rewound by passive checkpoints alone.
+  enum class Checkpoint { kPassive, kTruncate };
+  core::Status checkpoint(Checkpoint mode = Checkpoint::kPassive);
 
   int schema_version() const;
 

@@ -45,7 +45,9 @@ Writer::Writer(std::unique_ptr<Database> db, const core::Clock& clock, core::Reg
       commit_failures_(metrics.counter("vaxbot_commit_failures_total", "Transactions that failed")),
       overloaded_(metrics.counter("vaxbot_queue_rejections_total",
                                   "Submissions refused because the queue was full")),
-      pruned_(metrics.counter("vaxbot_inbox_pruned_total", "De-duplication rows past retention")) {
+      pruned_(metrics.counter("vaxbot_inbox_pruned_total", "De-duplication rows past retention")),
+      wal_truncations_(metrics.counter("vaxbot_wal_truncations_total",
+                                       "Times the writer emptied a WAL grown past its limit")) {
   metrics.gauge("vaxbot_queue_depth", "Events queued or being committed",
                 [this] { return static_cast<double>(pending_events()); });
   last_progress_ms_ = steady_ms();
@@ -164,6 +166,7 @@ void Writer::run() {
       pending_ -= events;
     }
     last_progress_ms_ = steady_ms();
+    maybe_truncate_wal();
     maybe_prune();
   }
   log->info("writer stopped; queue drained");
@@ -274,6 +277,21 @@ void Writer::commit_batch(std::vector<std::shared_ptr<Job>>& batch) {
     }
   }
   last_commit_ok_ = any_ok;
+}
+
+void Writer::maybe_truncate_wal() {
+  if (!truncate_wal_.exchange(false)) return;
+  std::lock_guard db_lock(db_mutex_);
+  const auto started = std::chrono::steady_clock::now();
+  if (auto st = db_->checkpoint(Database::Checkpoint::kTruncate); !st.ok()) {
+    core::logger("store")->warn("emptying the WAL failed: {}", st.error().message);
+    return;
+  }
+  wal_truncations_.inc();
+  core::logger("store")->debug(
+      "WAL emptied in {:.1f} ms",
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+          .count());
 }
 
 void Writer::maybe_prune() {

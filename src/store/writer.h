@@ -93,6 +93,13 @@ class Writer {
   // Set before the first submission.
   void set_commit_listener(CommitListener listener);
 
+  // Asks the writer to checkpoint and empty the WAL between two batches (the
+  // Checkpointer asks when the WAL grows past its limit). Thread-safe; cheap.
+  void request_wal_truncate() {
+    truncate_wal_ = true;
+    wake_.notify_one();
+  }
+
   void stop();
 
   std::size_t pending_events() const;
@@ -111,6 +118,7 @@ class Writer {
                      std::vector<std::string>& new_message_ids);
   void committed(const std::vector<std::string>& new_message_ids);
   void maybe_prune();
+  void maybe_truncate_wal();
   core::Status run_hook(const core::Event& event);
   core::Status run_task(const Task& task);
 
@@ -126,6 +134,7 @@ class Writer {
   std::size_t pending_ = 0;  // events queued or in the batch being committed
   bool stopping_ = false;
   std::atomic<bool> last_commit_ok_{true};
+  std::atomic<bool> truncate_wal_{false};
   std::atomic<std::int64_t> last_progress_ms_{0};
   std::int64_t last_prune_ms_ = 0;
   std::mutex db_mutex_;  // the writer thread vs prune_now() from a test
@@ -137,6 +146,7 @@ class Writer {
   core::Counter& commit_failures_;
   core::Counter& overloaded_;
   core::Counter& pruned_;
+  core::Counter& wal_truncations_;
 
   std::thread thread_;
 };
