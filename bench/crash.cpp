@@ -328,7 +328,9 @@ void check_round(const std::string& db_path, Driver& driver, ReplyLedger& ledger
   }
   std::unordered_map<std::string, std::vector<int64_t>> sending;
   {
-    SQLite::Statement q(db, "SELECT id, body FROM outbox WHERE status = 'sending'");
+    SQLite::Statement q(db,
+                        "SELECT o.id, b.body FROM outbox o JOIN outbox_body b USING (id) "
+                        "WHERE o.status = 'sending'");
     while (q.executeStep()) {
       sending[q.getColumn(1).getString()].push_back(q.getColumn(0).getInt64());
       ++round.sending;
@@ -404,7 +406,8 @@ int logged_resend(const std::string& log_path, std::streamoff offset) {
   std::ifstream in(log_path);
   in.seekg(offset);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  static const std::regex pattern(R"((\d+) replies were being sent when vaxbot last stopped)");
+  static const std::regex pattern(
+      R"((\d+) replies were claimed for sending when vaxbot last stopped)");
   std::smatch m;
   return std::regex_search(text, m, pattern) ? std::stoi(m[1].str()) : 0;
 }

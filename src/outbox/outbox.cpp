@@ -557,8 +557,8 @@ core::Status Outbox::start() {
   if (!st.ok()) return st;
   if (released > 0) {
     m.log->warn(
-        "{} replies were being sent when vaxbot last stopped; sending them again "
-        "(a resident may receive one of them twice)",
+        "{} replies were claimed for sending when vaxbot last stopped; sending them again "
+        "(any that Meta had already accepted reaches its resident a second time)",
         released);
   }
   m.max_senders =
