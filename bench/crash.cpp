@@ -672,16 +672,7 @@ int crash(int argc, char** argv) {
       }
     }
   }
-  ::close(log_fd);
-  if (opts.keep.empty()) {
-    if (ok) {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    } else {
-      std::fprintf(stderr, "crash: kept %s (database and vaxbot.log) for a look\n", dir.c_str());
-    }
-  }
-  return ok ? 0 : 1;
+  return finish_run("crash", log_fd, dir, !opts.keep.empty(), ok);
 }
 
 }  // namespace

@@ -748,16 +748,7 @@ int surge(int argc, char** argv) {
   }
   const bool ok = res.ok();
 
-  ::close(log_fd);
-  if (opts.keep.empty()) {
-    if (ok) {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    } else {
-      std::fprintf(stderr, "surge: kept %s (database and vaxbot.log) for a look\n", dir.c_str());
-    }
-  }
-  return ok ? 0 : 1;
+  return finish_run("surge", log_fd, dir, !opts.keep.empty(), ok);
 }
 
 }  // namespace

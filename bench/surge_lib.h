@@ -1819,4 +1819,20 @@ inline double round_to(double v, int decimals) {
   return std::round(v * scale) / scale;
 }
 
+// The end of a run: closes vaxbot's log, removes the working directory when
+// every check held (unless --keep named it), says where it is otherwise, and
+// returns the exit code.
+inline int finish_run(const char* tool, int log_fd, const fs::path& dir, bool kept, bool ok) {
+  ::close(log_fd);
+  if (!kept) {
+    if (ok) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    } else {
+      std::fprintf(stderr, "%s: kept %s (database and vaxbot.log) for a look\n", tool, dir.c_str());
+    }
+  }
+  return ok ? 0 : 1;
+}
+
 }  // namespace vaxbot::bench
