@@ -2,6 +2,7 @@
 // writer, real HTTPS (a CA made by the test) to the Cloud API stand-in.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -304,6 +305,31 @@ TEST_SUITE("outbox") {
     }
     // The replies overtake the 30-odd notices already claimed (a poll of 50 ms is 2 sends).
     CHECK(last_reply < 15);
+  }
+
+  TEST_CASE("in a backlog, a newcomer's welcome still reaches them before the next answer") {
+    Harness h;
+    h.options.threads = 1;
+    h.options.rate_per_second = 100;
+    // A backlog of replies to residents mid-conversation (priority 0), then a newcomer's
+    // welcome (priority 1) and, before it could be sent, the answer to their next message
+    // (priority 0), which outranks the welcome.
+    for (int i = 0; i < 30; ++i) {
+      const std::string who = "91981000" + std::to_string(1000 + i);
+      h.resident(who);
+      h.queue(who, "reply " + std::to_string(i), core::priority::kReply);
+    }
+    h.resident("919810009999");
+    h.queue("919810009999", "welcome", core::priority::kGreeting);
+    h.queue("919810009999", "ask vaccine", core::priority::kReply);
+    h.start();
+    h.finish_after(32);
+    const auto texts = h.texts();
+    const auto welcome = std::find(texts.begin(), texts.end(), "welcome");
+    const auto answer = std::find(texts.begin(), texts.end(), "ask vaccine");
+    REQUIRE(welcome != texts.end());
+    REQUIRE(answer != texts.end());
+    CHECK(welcome < answer);
   }
 
   TEST_CASE("a refusal is retried or failed by its Cloud API error code") {

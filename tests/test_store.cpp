@@ -81,7 +81,9 @@ TEST_SUITE("store database") {
     CHECK(newer.error().message.find("newer") != std::string::npos);
   }
 
-  TEST_CASE("migration 5 moves unsent reply bodies to their own table and drops the sent ones") {
+  TEST_CASE(
+      "migrations 5 and 6: unsent reply bodies move to their own table, sent ones go; the "
+      "index of queued greetings") {
     test::TempDir dir;
     const std::string path = dir.file("m4.db");
     {
@@ -93,8 +95,12 @@ TEST_SUITE("store database") {
           "('1', 'unsent', 'queued', 0, 0), ('2', 'gone', 'sent', 0, 0), ('3', 'kept', 'failed', "
           "0, 0)");
     }
-    CHECK(open_db(path)->schema_version() == 5);
+    CHECK(open_db(path)->schema_version() == static_cast<int>(store::kMigrations.size()));
     SQLite::Database db(path);
+    // 6: the index that keeps a resident's replies in order.
+    CHECK(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = "
+                        "'outbox_queued_greetings'")
+              .getInt() == 1);
     CHECK(db.execAndGet(
                 "SELECT group_concat(body, ',') FROM (SELECT body FROM outbox_body ORDER BY id)")
               .getString() == "unsent,kept");
@@ -505,6 +511,31 @@ TEST_SUITE("store outbox") {
     o.with_store([&](store::OutboxStore& s) { released = *s.release_all_claimed(); });
     CHECK(released == 3);
     CHECK(o.status_of(bulk) == "queued");
+  }
+
+  TEST_CASE("a reply queued behind a resident's waiting welcome takes its priority") {
+    Outboxed o;
+    // A newcomer's welcome (priority 1) waits; the answer to their next message (priority 0)
+    // must not overtake it, while another resident's reply (0) still goes first.
+    const auto welcome = o.queue("921", "welcome", 1, 100);
+    const auto answer = o.queue("921", "ask vaccine", 0, 200);
+    const auto other = o.queue("922", "other reply", 0, 150);
+    std::vector<store::ClaimedReply> first, second;
+    o.with_store([&](store::OutboxStore& s) { first = *s.claim(5000, 2); });
+    REQUIRE(first.size() == 2);
+    CHECK(first[0].id == other);
+    CHECK(first[1].id == welcome);
+    CHECK(o.status_of(answer) == "queued");
+    o.with_store([&](store::OutboxStore& s) { second = *s.claim(5000, 10); });
+    REQUIRE(second.size() == 1);
+    CHECK(second[0].id == answer);
+    CHECK(second[0].priority == 1);
+    // Once the welcome has left the queue, the resident's replies are urgent again.
+    const auto next = o.queue("921", "ask id", 0, 300);
+    o.with_store([&](store::OutboxStore& s) { second = *s.claim(5000, 10); });
+    REQUIRE(second.size() == 1);
+    CHECK(second[0].id == next);
+    CHECK(second[0].priority == 0);
   }
 
   TEST_CASE("a claim searches by index: its cost does not grow with the residents on record") {

@@ -2,6 +2,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "core/message.h"
+
 namespace vaxbot::store {
 namespace {
 
@@ -13,7 +15,8 @@ core::Error failure(const std::exception& e, const char* what) {
 
 struct ConversationStore::Impl {
   SQLite::Database& db;
-  SQLite::Statement get_session, put_session, add_line, add_outbox, add_body, outbox_after;
+  SQLite::Statement get_session, put_session, add_line, add_outbox, add_body, outbox_after,
+      greeting_queued;
 
   explicit Impl(SQLite::Database& connection)
       : db(connection),
@@ -36,7 +39,11 @@ struct ConversationStore::Impl {
         outbox_after(db,
                      "SELECT o.id, o.recipient, coalesce(b.body, ''), o.priority, o.status, "
                      "o.transcript_seq, o.created_at FROM outbox o "
-                     "LEFT JOIN outbox_body b ON b.id = o.id WHERE o.id > ? ORDER BY o.id") {}
+                     "LEFT JOIN outbox_body b ON b.id = o.id WHERE o.id > ? ORDER BY o.id"),
+        // Served by the partial index outbox_queued_greetings (migration 6).
+        greeting_queued(db,
+                        "SELECT EXISTS (SELECT 1 FROM outbox WHERE recipient = ? AND status = "
+                        "'queued' AND priority = 1)") {}
 };
 
 ConversationStore::ConversationStore(Database& db) : impl_(std::make_unique<Impl>(db.handle())) {}
@@ -105,10 +112,19 @@ core::Result<std::int64_t> ConversationStore::append_transcript(const Transcript
 
 core::Result<std::int64_t> ConversationStore::enqueue(const OutboxRow& row) {
   try {
+    static_assert(core::priority::kGreeting == 1, "migration 6 indexes priority = 1");
+    int priority = row.priority;
+    if (priority < core::priority::kGreeting) {
+      auto& q = impl_->greeting_queued;
+      q.reset();
+      q.bind(1, row.recipient);
+      if (q.executeStep() && q.getColumn(0).getInt() != 0) priority = core::priority::kGreeting;
+      q.reset();
+    }
     auto& s = impl_->add_outbox;
     s.reset();
     s.bind(1, row.recipient);
-    s.bind(2, row.priority);
+    s.bind(2, priority);
     s.bind(3, row.status);
     s.bind(4, row.created_ms);
     s.bind(5, row.transcript_seq);

@@ -68,6 +68,10 @@ class ConversationStore {
   core::Status save_session(const SessionRow& row);
   // Returns the line's sequence number.
   core::Result<std::int64_t> append_transcript(const TranscriptLine& line);
+  // Queues a reply and returns its outbox id. A reply more urgent than a
+  // greeting still queued for the same resident takes the greeting's priority:
+  // the claim orders rows by priority, and a resident's replies must leave in
+  // the order they were queued.
   core::Result<std::int64_t> enqueue(const OutboxRow& row);
   // For the chat command and tests: the outbox rows after `after_id`, oldest first.
   core::Result<std::vector<OutboxRow>> outbox_after(std::int64_t after_id);

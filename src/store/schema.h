@@ -8,7 +8,7 @@
 
 namespace vaxbot::store {
 
-inline constexpr std::array<std::string_view, 5> kMigrations = {
+inline constexpr std::array<std::string_view, 6> kMigrations = {
     // 1: intake. inbox = every message received, de-duplicated by Meta's id
     // (kept at least 8 days, as Meta re-delivers for 7); statuses = delivery
     // reports of our replies, once per (message, state); unusable = parts of
@@ -163,6 +163,14 @@ CREATE TABLE outbox_body (
 );
 INSERT INTO outbox_body (id, body) SELECT id, body FROM outbox WHERE status NOT IN ('sent', 'delivered', 'read');
 ALTER TABLE outbox DROP COLUMN body;
+)sql",
+    // 6: a resident's replies leave in the order they were queued. A newcomer's
+    // welcome (priority 1) can wait in a backlog while the answer to their next
+    // message (priority 0) is queued; that answer then takes the welcome's
+    // priority (ConversationStore::enqueue), so it cannot go first. This index
+    // finds such a welcome; it holds only the welcomes still queued.
+    R"sql(
+CREATE INDEX outbox_queued_greetings ON outbox (recipient) WHERE status = 'queued' AND priority = 1;
 )sql",
 };
 
