@@ -125,10 +125,20 @@ Options parse_options(int argc, char** argv) {
       o.prior_residents = parse_int(arg, v, 0, 10'000'000);
     } else if (arg == "--bare") {
       o.bare = v;
+    } else if (arg == "--pace") {
+      if (std::string_view(v) != "reply" && std::string_view(v) != "ack") {
+        die(std::string("bad value for --pace: ") + v + " (reply or ack)");
+      }
+      o.ack_paced = std::string_view(v) == "ack";
     } else {
       std::fprintf(stderr, "surge: unknown flag %s\n", argv[i - 1]);
       usage(2);
     }
+  }
+  if (o.ack_paced) {
+    // Typed answers without reading the replies: no detours and no race for the last seats.
+    o.mix = Mix{0, 0, 0, 0, 0, 0};
+    o.last_seats = 0;
   }
   resolve_paths(o);
   return o;
@@ -315,6 +325,25 @@ std::vector<Check> check_database(const std::string& db_path, const Driver& driv
     checks.push_back(c);
   }
   checks.push_back(check_replies_expected(driver.counters().unexpected, driver.examples()));
+  if (driver.options().ack_paced) {
+    // The residents did not wait for the confirmation: each one whose confirming message got a
+    // 200 must hold exactly one active booking (the conversation ran as typed).
+    Check c{"every resident whose confirmation got a 200 holds one booking", true, ""};
+    SQLite::Statement q(db,
+                        "SELECT count(*) FROM bookings WHERE resident = ?1 AND status = 'booked'");
+    size_t bad = 0;
+    const std::vector<std::string> booked = driver.booked_residents();
+    for (const std::string& wa_id : booked) {
+      q.reset();
+      q.bind(1, wa_id);
+      q.executeStep();
+      if (q.getColumn(0).getInt64() != 1 && bad++ == 0) c.detail = "first: " + wa_id + "; ";
+    }
+    c.ok = bad == 0;
+    c.detail += std::to_string(booked.size()) + " residents, " + std::to_string(bad) +
+                " without exactly one active booking";
+    checks.push_back(c);
+  }
   return checks;
 }
 
@@ -377,7 +406,11 @@ struct Results {
   void compute(const Options& opts) {
     const Counters& n = counters;
     const double d = opts.duration_s;
-    bookings_per_s = static_cast<double>(n.confirmations_in_window) / d;
+    // Paced by acks, a booking is the 200 of its confirming message; paced by replies, the
+    // confirmation reaching the stand-in.
+    bookings_per_s = static_cast<double>(opts.ack_paced ? n.acked_bookings_in_window
+                                                        : n.confirmations_in_window) /
+                     d;
     webhooks_per_s = static_cast<double>(acked_in_window) / d;
     replies_per_s = static_cast<double>(n.replies_in_window) / d;
     // What the sender spent per booking with this mix (told residents, re-prompts included).
@@ -424,6 +457,19 @@ struct Results {
     char busiest[96];
     std::snprintf(busiest, sizeof busiest, "; vaxbot's busiest thread used %.0f%% of a core",
                   busiest_thread_cores * 100);
+    if (opts.ack_paced) {
+      char cores[160];
+      std::snprintf(cores, sizeof cores,
+                    "vaxbot used %.2f cores, the residents and the stand-in the rest of the 2",
+                    window_cores);
+      limit = status[503] > 0 ? "webhook intake: " + std::to_string(status[503]) +
+                                    " webhooks answered 503 (queue full); " + cores
+              : busiest_thread_cores >= 0.8
+                  ? std::string("one vaxbot thread is saturated (the writer); ") + cores
+                  : std::string("the machine: ") + cores;
+      limit += busiest;
+      return;
+    }
     if (status[503] > 0) {
       limit = "webhook intake: " + std::to_string(status[503]) +
               " webhooks answered 503 (queue full); replies at " + how;
@@ -446,8 +492,9 @@ struct Results {
 void print_summary(const Options& opts, const Results& r) {
   using ull = unsigned long long;
   const Counters& n = r.counters;
-  std::printf("%s%ssurge, %s loop: ", opts.label.c_str(), opts.label.empty() ? "" : ": ",
-              opts.arrival_rate > 0 ? "open" : "closed");
+  std::printf("%s%ssurge, %s loop%s: ", opts.label.c_str(), opts.label.empty() ? "" : ": ",
+              opts.arrival_rate > 0 ? "open" : "closed",
+              opts.ack_paced ? ", paced by acks (replies sent, not awaited)" : "");
   if (opts.arrival_rate > 0) {
     std::printf("%g new residents/s", opts.arrival_rate);
   } else {
@@ -474,6 +521,10 @@ void print_summary(const Options& opts, const Results& r) {
       "conversation)\n",
       r.bookings_per_s, r.webhooks_per_s, r.replies_per_s, ull{n.confirmations_in_window},
       ull{n.confirmations}, r.replies_per_booking, r.replies_per_conversation);
+  if (opts.ack_paced) {
+    std::printf("  paced by acks: %llu confirming messages answered 200 in the window, %llu in all\n",
+                ull{n.acked_bookings_in_window}, ull{n.acked_bookings});
+  }
   std::printf(
       "  webhook ack (POST to 200): p50 %.2f ms, p99 %.2f ms, max %.1f ms;  message to "
       "reply at the stand-in: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
@@ -529,6 +580,7 @@ std::string json_line(const Options& opts, const Results& r) {
   nlohmann::ordered_json j;
   j["label"] = opts.label;
   j["mode"] = opts.arrival_rate > 0 ? "open" : "closed";
+  j["pace"] = opts.ack_paced ? "ack" : "reply";
   if (opts.arrival_rate > 0) {
     j["arrival_rate"] = opts.arrival_rate;
   } else {
@@ -549,6 +601,7 @@ std::string json_line(const Options& opts, const Results& r) {
   j["failed"] = n.failed;
   j["waiting_at_end"] = r.waiting_at_end;
   j["confirmations"] = n.confirmations;
+  j["acked_bookings"] = n.acked_bookings;
   j["bookings_per_s"] = round_to(r.bookings_per_s, 1);
   j["webhooks_per_s"] = round_to(r.webhooks_per_s, 1);
   j["replies_per_s"] = round_to(r.replies_per_s, 1);

@@ -128,6 +128,11 @@ struct Options {
   int think_ms = 0;
   int last_seats = 30;
   int prior_residents = 0;  // sessions of residents who wrote earlier in the day
+  // --pace ack: a resident sends its next message as soon as the last one got its 200 (vaxbot
+  // has then stored it and run the conversation), typing every answer, instead of waiting for
+  // the reply; replies are still sent at --send-rate and checked, but not awaited. It measures
+  // what vaxbot's intake and conversation take, not what the send rate lets through.
+  bool ack_paced = false;
   uint64_t seed = 1;
   Mix mix;
   std::string vaxbot;
@@ -975,6 +980,8 @@ struct Counters {
   uint64_t redelivered = 0;
   uint64_t unexpected = 0;
   uint64_t max_waiting = 0;
+  uint64_t acked_bookings = 0;  // --pace ack: confirmations answered 200
+  uint64_t acked_bookings_in_window = 0;
 };
 
 // A "booked" reply the stand-in received, and what the resident did with the booking since.
@@ -1048,7 +1055,7 @@ class Driver {
     for (;;) {
       {
         std::lock_guard lock(mutex_);
-        if (outstanding_ == 0 && waiting_ == 0) break;
+        if (outstanding_ == 0 && (waiting_ == 0 || opts_.ack_paced)) break;
       }
       if (now_ns() >= drain_end) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -1138,6 +1145,7 @@ class Driver {
       return;
     }
     ++r->replies;
+    if (opts_.ack_paced) return check_paced_reply(*r, msg, arrived);
     if (r->first_reply_pending) {
       reply_ns_.push_back(arrived - r->sent_ns);
       r->first_reply_pending = false;
@@ -1186,6 +1194,16 @@ class Driver {
     }
     return bookings > 0 ? static_cast<double>(replies) / static_cast<double>(bookings) : 0;
   }
+  // Residents whose conversation ended booked (with --pace ack: whose confirmation got a 200).
+  std::vector<std::string> booked_residents() const {
+    std::vector<std::string> out;
+    for (const Resident& r : residents_) {
+      if (r.outcome == Outcome::kBooked) out.push_back(r.wa_id);
+    }
+    return out;
+  }
+
+  const Options& options() const { return opts_; }
   double elapsed_s() const { return static_cast<double>(drained_ns_ - start_ns_) / 1e9; }
 
  private:
@@ -1434,6 +1452,71 @@ class Driver {
     fail(r, "no step to answer");
   }
 
+  // --pace ack: the resident's last message was answered 200, so vaxbot has run that turn;
+  // the next message goes at once, every answer typed as the row's number in the resident's
+  // script (vaccine 1-3, centre 1-5, slot 1-3, confirm 1). After the confirmation's 200 the
+  // resident is done and counted as booked; check_database() then looks for its booking.
+  void advance(Resident& r, int64_t done) {  // mutex_ held
+    if (r.outcome != Outcome::kActive) return;
+    auto row = [&r](uint64_t n) { return text(in_script(std::to_string(1 + r.rng() % n), r.lang)); };
+    switch (r.sent) {
+      case Sent::kGreeting:
+        r.step = Step::kDate;
+        return send(r, Sent::kDate,
+                    text(typed_date(vaxbot::booking::add_days(
+                                        today_, -(100 + static_cast<int>(r.rng() % 300))),
+                                    r.lang)));
+      case Sent::kDate:
+        r.step = Step::kVaccine;
+        return send(r, Sent::kVaccine, row(3));
+      case Sent::kVaccine:
+        r.step = Step::kId;
+        return send(r, Sent::kId, text(id_number(r.index, r.lang)));
+      case Sent::kId:
+        r.step = Step::kCentre;
+        return send(r, Sent::kCentre, row(5));
+      case Sent::kCentre:
+        r.step = Step::kSlot;
+        return send(r, Sent::kSlot, row(3));
+      case Sent::kSlot:
+        r.step = Step::kConfirm;
+        return send(r, Sent::kConfirm, row(1));
+      case Sent::kConfirm:
+        ++counters_.acked_bookings;
+        if (done <= end_ns_) {
+          ++counters_.acked_bookings_in_window;
+          second(done).bookings++;
+        }
+        ++r.bookings;
+        return finish(r, Outcome::kBooked);
+      default:
+        return fail(r, "nothing to send after " + std::string(sent_name(r.sent)));
+    }
+  }
+
+  // --pace ack: the replies of a resident, in the order the outbox sends them, are exactly the
+  // seven of a booking; the confirmation's reference is kept for the checks.
+  void check_paced_reply(Resident& r, const BotMessage& msg, int64_t arrived) {  // mutex_ held
+    static constexpr std::array<Key, 7> kSequence = {
+        Key::kWelcome,   Key::kAskVaccine, Key::kAskIdNumber, Key::kAskCentre,
+        Key::kAskSlot,   Key::kAskConfirm, Key::kBooked};
+    const auto k = static_cast<size_t>(r.replies - 1);
+    const Classified c = matcher_.classify(r.lang, msg.text);
+    if (k >= kSequence.size() || c.key != kSequence[k]) {
+      ++counters_.unexpected;
+      if (examples_.size() < kMaxExamples) {
+        examples_.push_back("resident " + r.wa_id + ": reply " + std::to_string(k + 1) + " was " +
+                            (c.name.empty() ? "an unknown text" : c.name) + ": " +
+                            msg.text.substr(0, 160));
+      }
+      return;
+    }
+    if (c.key != Key::kBooked) return;
+    confirmations_.push_back({value(c, "reference"), r.wa_id, Confirmation::Fate::kBooked});
+    ++counters_.confirmations;
+    if (arrived <= end_ns_) ++counters_.confirmations_in_window;
+  }
+
   std::string wrong_date(Resident& r) const {
     switch (r.wrong_date_key) {
       case Key::kDateImpossible:
@@ -1509,7 +1592,7 @@ class Driver {
                      ? now_ns() + int64_t{opts_.think_ms} * kNsPerMs
                      : 0;
     r.sent = what;
-    set_waiting(r, true);
+    if (!opts_.ack_paced) set_waiting(r, true);
     posted_ids_.push_back(wamid);
     outstanding_ += 1;
     if (r.turns == r.redeliver_turn) {
@@ -1596,7 +1679,7 @@ class Driver {
     const size_t sample_cap = kMaxSamples / static_cast<size_t>(opts_.connections) + 1;
     while (std::optional<Job> job = queue_.pop()) {
       const std::string signature = verifier_.sign(job->body);
-      if (job->attempts == 0 && !job->duplicate) {
+      if (job->attempts == 0 && !job->duplicate && !opts_.ack_paced) {
         std::lock_guard lock(mutex_);
         Resident& r = residents_[job->resident];
         r.sent_ns = now_ns();
@@ -1635,6 +1718,7 @@ class Driver {
       if (retry_in == 0) {
         std::lock_guard lock(mutex_);
         --outstanding_;
+        if (opts_.ack_paced && !job->duplicate) advance(residents_[job->resident], done);
         continue;
       }
       if (job->attempts >= kMaxAttempts) {
