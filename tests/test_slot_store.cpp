@@ -359,15 +359,9 @@ TEST_SUITE("slot store queries") {
     auto venues = s.venues_with_free_slots(kMonday, "covishield");
     REQUIRE(venues.ok());
     REQUIRE(venues->size() == 3);
-    CHECK((*venues)[0].venue.id == "c-ward2");
-    CHECK((*venues)[0].free_seats == 1);
-    CHECK((*venues)[0].first_date == tue);
-    CHECK((*venues)[1].venue.id == "a-ward9");
-    CHECK((*venues)[1].free_seats == 2);
-    CHECK((*venues)[2].venue.id == "b-ward9");
-    CHECK((*venues)[2].free_seats == 15);
-    CHECK((*venues)[2].free_slots == 3);
-    CHECK((*venues)[2].first_date == kMonday);
+    CHECK((*venues)[0].id == "c-ward2");  // ward 2 first, then by name
+    CHECK((*venues)[1].id == "a-ward9");
+    CHECK((*venues)[2].id == "b-ward9");  // d-full has no free seat; a-ward9's covaxin not asked
 
     auto page1 = s.free_slots("b-ward9", kMonday, "covishield", 2, 0);
     REQUIRE(page1.ok());

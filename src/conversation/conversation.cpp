@@ -63,15 +63,15 @@ class StoreWorld final : public flow::World {
     if (!date.ok()) return out;
     auto venues = slots_.venues_with_free_slots(*date, vaccine);
     if (!check(venues)) return out;
-    for (const auto& a : *venues) out.push_back({a.venue.id, venue_name(a.venue, l), a.venue.address});
+    for (const auto& v : *venues) out.push_back({v.id, venue_name(v, l), v.address});
     return out;
   }
   std::vector<flow::Option> slots(Language l, const std::string& centre, const std::string& vaccine,
-                                  const std::string& from) override {
+                                  const std::string& from, std::size_t limit) override {
     std::vector<flow::Option> out;
     auto date = booking::parse_iso(from);
     if (!date.ok()) return out;
-    auto free = slots_.free_slots(centre, *date, vaccine, 90);
+    auto free = slots_.free_slots(centre, *date, vaccine, static_cast<int>(limit));
     if (!check(free)) return out;
     for (const auto& s : *free) {
       out.push_back({std::to_string(s.id),

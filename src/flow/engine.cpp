@@ -17,6 +17,7 @@ using core::MessageKind;
 constexpr std::string_view kMoreId = "more";
 constexpr std::string_view kLangPrefix = "lang:";
 constexpr std::size_t kRowsPerPage = kMaxListRows - 1;  // one row left for "more"
+constexpr std::size_t kTapLookupRows = 90;               // how far a tap on an old list is looked up
 
 enum class Command { kNone, kGreeting, kRestart, kHelp, kStatus, kCancel, kLanguage };
 
@@ -360,8 +361,18 @@ class Engine {
     }
   }
 
-  // The options of a choice step as the resident sees them now.
-  std::vector<Option> options(const Step& step) {
+  // The rows a list needs to show the session's page: every row up to the end
+  // of that page, and one more to know whether a "more" row is due. Fetching
+  // only these keeps a long list of slots from being read and rendered on
+  // every turn.
+  std::size_t rows_for_page() const {
+    const auto page = static_cast<std::size_t>(std::max(0, turn_.session.page));
+    return std::max(kMaxListRows, (page + 1) * kRowsPerPage) + 1;
+  }
+
+  // The options of a choice step as the resident sees them now: for slots, the
+  // first `limit` (rows_for_page() unless a caller needs more).
+  std::vector<Option> options(const Step& step, std::size_t limit = 0) {
     const Session& s = turn_.session;
     std::vector<Option> out;
     if (!step.options.empty()) {
@@ -372,7 +383,8 @@ class Engine {
     if (step.options_from == "vaccines") return world_.vaccines(lang());
     if (step.options_from == "centres") return world_.centres(lang(), get(s.vars, "vaccine"), today);
     if (step.options_from == "slots") {
-      return world_.slots(lang(), get(s.vars, "centre"), get(s.vars, "vaccine"), today);
+      return world_.slots(lang(), get(s.vars, "centre"), get(s.vars, "vaccine"), today,
+                          limit == 0 ? rows_for_page() : limit);
     }
     if (step.options_from == "id_types") {
       for (const std::string& c : split(get(s.vars, "id_candidates"), ';')) {
@@ -500,6 +512,11 @@ class Engine {
         std::vector<Option> all = options(step);
         std::vector<Option> shown = page_of(all);
         const Option* chosen = match(shown, all);
+        if (chosen == nullptr && !msg_.reply_id.empty() && all.size() >= rows_for_page()) {
+          // A tap on a row of a later page of an older list: look further.
+          all = options(step, kTapLookupRows);
+          chosen = match(shown, all);
+        }
         if (chosen == nullptr) return miss("choice_not_understood", step);
         if (chosen->id == kMoreId) {
           ++s.page;

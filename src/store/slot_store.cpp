@@ -71,18 +71,20 @@ std::string sql_for(Q q) {
     case Q::kSlot:
       return std::string("SELECT ") + kSlotColumns + " FROM slots WHERE id = ?1";
     case Q::kVenuesWithFree:
+      // `+s.vaccine` keeps SQLite from walking all of a vaccine's slots by
+      // slots_by_vaccine_date for every venue: it searches the venue's own
+      // slots from the date (the unique index) and stops at the first free one.
       return R"sql(
-        SELECT v.id, v.name, v.name_bn, v.name_hi, v.address, v.ward,
-               sum(s.capacity - s.booked), count(*), min(s.date)
-        FROM slots s JOIN venues v ON v.id = s.venue_id
-        WHERE s.vaccine = ?1 AND s.date >= ?2 AND s.booked < s.capacity
-        GROUP BY v.id
+        SELECT v.id, v.name, v.name_bn, v.name_hi, v.address, v.ward
+        FROM venues v
+        WHERE EXISTS (SELECT 1 FROM slots s WHERE s.venue_id = v.id AND s.date >= ?2
+                      AND +s.vaccine = ?1 AND s.booked < s.capacity)
         ORDER BY v.ward, v.name, v.id)sql";
     case Q::kFreeSlots:
       return std::string("SELECT ") + kSlotColumns + R"sql(
         FROM slots
         WHERE venue_id = ?1 AND vaccine = ?2 AND date >= ?3 AND booked < capacity
-        ORDER BY date, start, id
+        ORDER BY date, start
         LIMIT ?4 OFFSET ?5)sql";
     case Q::kTakeSeat:
       return "UPDATE slots SET booked = booked + 1 WHERE id = ?1 AND booked < capacity";
@@ -482,21 +484,14 @@ core::Result<std::optional<Venue>> SlotStore::venue(const std::string& id) {
   }
 }
 
-core::Result<std::vector<VenueAvailability>> SlotStore::venues_with_free_slots(
-    booking::CivilDate from, const std::string& vaccine) {
+core::Result<std::vector<Venue>> SlotStore::venues_with_free_slots(booking::CivilDate from,
+                                                                   const std::string& vaccine) {
   try {
-    std::vector<VenueAvailability> out;
+    std::vector<Venue> out;
     Using s(impl_->get(Q::kVenuesWithFree));
     s->bind(1, vaccine);
     s->bind(2, booking::to_iso(from));
-    while (s->executeStep()) {
-      VenueAvailability a;
-      a.venue = read_venue(*s);
-      a.free_seats = integer(*s, 6);
-      a.free_slots = integer(*s, 7);
-      a.first_date = date_of(text(*s, 8));
-      out.push_back(std::move(a));
-    }
+    while (s->executeStep()) out.push_back(read_venue(*s));
     return out;
   } catch (const std::exception& e) {
     return sqlite_error(e, "list venues with free slots");

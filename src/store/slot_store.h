@@ -61,14 +61,6 @@ struct Slot {
   int free_seats() const { return capacity - booked; }
 };
 
-// A venue with free seats for one vaccine from a date on.
-struct VenueAvailability {
-  Venue venue;
-  int free_seats = 0;             // over all its slots from the date
-  int free_slots = 0;             // slots with at least one free seat
-  booking::CivilDate first_date;  // the earliest date with a free seat
-};
-
 enum class BookingStatus { kBooked, kCancelled, kAttended };
 const char* to_string(BookingStatus status);  // "booked", "cancelled", "attended"
 
@@ -142,8 +134,11 @@ class SlotStore {
   core::Result<SlotUpsert> upsert_slot(const booking::SlotSpec& slot);
 
   core::Result<std::optional<Venue>> venue(const std::string& id);
-  core::Result<std::vector<VenueAvailability>> venues_with_free_slots(booking::CivilDate from,
-                                                                      const std::string& vaccine);
+  // Venues with at least one free seat for the vaccine on or after `from`, by
+  // ward and name. One index probe per venue: the cost does not grow with the
+  // number of slots.
+  core::Result<std::vector<Venue>> venues_with_free_slots(booking::CivilDate from,
+                                                          const std::string& vaccine);
   // Slots with a free seat, by date and start.
   core::Result<std::vector<Slot>> free_slots(const std::string& venue_id, booking::CivilDate from,
                                              const std::string& vaccine, int limit, int offset = 0);
