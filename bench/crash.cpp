@@ -312,7 +312,7 @@ void check_round(const std::string& db_path, Driver& driver, ReplyLedger& ledger
   // The webhooks held for after the restart, and which of them vaxbot had committed.
   {
     round.held = p.held.size();
-    SQLite::Statement q(db, "SELECT 1 FROM inbox WHERE message_id = ?1");
+    SQLite::Statement q(db, "SELECT 1 FROM messages WHERE wamid = ?1 AND outbound = 0");
     for (const auto& id : p.held) {
       q.reset();
       q.bind(1, id);
@@ -323,14 +323,13 @@ void check_round(const std::string& db_path, Driver& driver, ReplyLedger& ledger
   // Replies: recorded once, or duplicates of this round.
   std::unordered_map<std::string, int> recorded;
   {
-    SQLite::Statement q(db, "SELECT wa_message_id FROM outbox WHERE wa_message_id != ''");
+    SQLite::Statement q(db, "SELECT wamid FROM messages WHERE outbound = 1 AND wamid IS NOT NULL");
     while (q.executeStep()) ++recorded[q.getColumn(0).getString()];
   }
   std::unordered_map<std::string, std::vector<int64_t>> sending;
   {
     SQLite::Statement q(db,
-                        "SELECT o.id, b.body FROM outbox o JOIN outbox_body b USING (id) "
-                        "WHERE o.status = 'sending'");
+                        "SELECT id, body FROM outbox WHERE status = 'sending'");
     while (q.executeStep()) {
       sending[q.getColumn(1).getString()].push_back(q.getColumn(0).getInt64());
       ++round.sending;
@@ -362,7 +361,7 @@ void check_round(const std::string& db_path, Driver& driver, ReplyLedger& ledger
   // copy reached the stand-in; every resident still waiting has a reply queued (paced), none lost.
   {
     Check c{"every duplicate's row was sent again and recorded", true, ""};
-    SQLite::Statement q(db, "SELECT status, wa_message_id FROM outbox WHERE id = ?1");
+    SQLite::Statement q(db, "SELECT status, coalesce(wamid, '') FROM messages WHERE seq = ?1");
     size_t bad = 0;
     const auto dups = ledger.duplicates();
     for (const auto& d : dups) {

@@ -122,11 +122,13 @@ int main(int argc, char** argv) {
       const std::string who = std::to_string(919000000000L + i % f.residents);
       core::OutboundMessage m;
       m.body = "Your booking is confirmed. Reference row " + std::to_string(i);
-      store::OutboxRow row;
-      row.recipient = who;
+      store::Reply row;
+      row.resident = who;
+      row.key = "booked";
+      row.pieces = {m.body};
       row.body = whatsapp::send_body(who, m);
-      row.created_ms = now;
-      if (!cs.enqueue(row).ok()) return 1;
+      row.at_ms = now;
+      if (!cs.queue_reply(row).ok()) return 1;
     }
     if (!(*db)->commit().ok()) return 1;
   }
@@ -177,7 +179,8 @@ int main(int argc, char** argv) {
   for (const auto& [text, n] : seen) duplicates += n - 1;
   SQLite::Database check(db_path);
   const long sent =
-      check.execAndGet("SELECT count(*) FROM outbox WHERE status = 'sent'").getInt64();
+      check.execAndGet("SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'")
+          .getInt64();
   const long lost = f.rows - static_cast<long>(seen.size());
 
   std::vector<Steady::time_point> at;

@@ -310,7 +310,7 @@ std::vector<Check> check_database(const std::string& db_path, const Driver& driv
   {
     Check c{"every reply the stand-in accepted is recorded sent, once", true, ""};
     std::unordered_map<std::string, int> sent;
-    SQLite::Statement q(db, "SELECT wa_message_id FROM outbox WHERE wa_message_id != ''");
+    SQLite::Statement q(db, "SELECT wamid FROM messages WHERE outbound = 1 AND wamid IS NOT NULL");
     while (q.executeStep()) ++sent[q.getColumn(0).getString()];
     size_t missing = 0, twice = 0;
     for (const auto& id : driver.issued_ids()) missing += sent.count(id) == 0 ? 1 : 0;

@@ -71,6 +71,24 @@ ordered_json describe(const std::string& body_json, const std::string& key) {
   return out;
 }
 
+// What the transcript shows of a reply: its body, then its options numbered.
+std::string shown(const std::string& body_json) {
+  auto j = ordered_json::parse(body_json);
+  if (j["type"] == "text") return j["text"]["body"];
+  const auto& inter = j["interactive"];
+  std::string out = inter["body"]["text"];
+  std::vector<std::string> titles;
+  if (inter["type"] == "button") {
+    for (const auto& b : inter["action"]["buttons"]) titles.push_back(b["reply"]["title"]);
+  } else {
+    for (const auto& r : inter["action"]["sections"][0]["rows"]) titles.push_back(r["title"]);
+  }
+  for (std::size_t i = 0; i < titles.size(); ++i) {
+    out += "\n[" + std::to_string(i + 1) + "] " + titles[i];
+  }
+  return out;
+}
+
 void play(const std::filesystem::path& file, bool regenerate) {
   ordered_json script = ordered_json::parse(test::read_file(file), nullptr, true, true);
   test::TempDir dir;
@@ -143,10 +161,14 @@ void play(const std::filesystem::path& file, bool regenerate) {
     ordered_json actual = ordered_json::array();
     for (const auto& row : *rows) {
       SQLite::Database raw(db_path, SQLite::OPEN_READONLY);
-      SQLite::Statement q(raw, "SELECT kind FROM transcript WHERE seq = ?");
-      q.bind(1, row.transcript_seq);
+      SQLite::Statement q(raw, "SELECT kind, text, direction, status FROM transcript WHERE seq = ?");
+      q.bind(1, row.id);
       REQUIRE(q.executeStep());
       actual.push_back(describe(row.body, q.getColumn(0).getString()));
+      // The transcript renders from its shared pieces exactly what was sent.
+      CHECK(q.getColumn(1).getString() == shown(row.body));
+      CHECK(q.getColumn(2).getString() == "out");
+      CHECK(q.getColumn(3).getString() == "queued");
       seen = row.id;
     }
     if (regenerate) {

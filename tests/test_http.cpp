@@ -24,26 +24,28 @@ TEST_SUITE("http webhook") {
       }
     }
     auto one = [&](const std::string& sql) { return test::count(db, sql); };
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='text' AND text='Hi' AND resident='919800000001' "
-              "AND profile_name='Ananya Sen' AND sent_at=1767852000 AND phone_number_id='109876543210987'") == 1);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='text' AND text='14/11/2025'") == 1);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='list_reply' AND reply_id='venue_uphc_ward_12' "
-              "AND text='UPHC Ward 12 Beleghata' AND context_id<>''") == 1);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='button_reply' AND reply_id='confirm_booking'") == 1);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='image' AND text='Aadhaar card front' "
-              "AND mime_type='image/jpeg' AND media_id<>''") == 1);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='document' AND resident='919800000002' "
-              "AND mime_type='application/pdf' AND filename<>''") == 1);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='location' AND latitude BETWEEN 22 AND 23 "
-              "AND longitude BETWEEN 88 AND 89 AND text='Sealdah Station'") == 1);
-    CHECK(one("SELECT count(*) FROM inbox WHERE resident='919800000003' AND profile_name='Farida Begum'") == 2);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='unsupported' AND detail='poll_creation' "
-              "AND error_code=131051") == 1);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='unknown' AND error_code=131051") == 1);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='system' AND detail='919800000044'") == 1);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind='reaction'") == 2);
-    CHECK(one("SELECT count(*) FROM inbox WHERE kind IN ('audio','video','sticker','contacts','button')") == 5);
-    CHECK(one("SELECT count(*) FROM inbox WHERE text LIKE '%' || char(0x1F64F) || '%'") == 1);
+    // Each message is one line of `messages`: words and kind, and what only media,
+    // locations and unusable kinds carry in `details`.
+    CHECK(one("SELECT count(*) FROM messages WHERE outbound = 0 AND kind='text' AND text='Hi' "
+              "AND resident='919800000001' AND details IS NULL "
+              "AND wamid='wamid.HBgMOTE5ODAwMDAwMDAxFQIAEhgUOTVEMzhGMTdFQ0Y3QTZDRDNGNjkA'") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='text' AND text='14/11/2025'") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='list_reply' AND text='UPHC Ward 12 Beleghata'") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='button_reply'") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='image' AND text='[image] Aadhaar card front' "
+              "AND details ->> 'mime_type' = 'image/jpeg' AND details ->> 'media_id' <> ''") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='document' AND resident='919800000002' "
+              "AND details ->> 'mime_type' = 'application/pdf' AND details ->> 'filename' <> ''") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='location' AND details ->> 'latitude' BETWEEN 22 AND 23 "
+              "AND details ->> 'longitude' BETWEEN 88 AND 89 AND text='[location] Sealdah Station'") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE resident='919800000003'") == 2);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='unsupported' AND details ->> 'detail' = 'poll_creation' "
+              "AND details ->> 'error_code' = 131051") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='unknown' AND details ->> 'error_code' = 131051") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='system' AND details ->> 'detail' = '919800000044'") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='reaction'") == 2);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind IN ('audio','video','sticker','contacts','button')") == 5);
+    CHECK(one("SELECT count(*) FROM messages WHERE text LIKE '%' || char(0x1F64F) || '%'") == 1);
     CHECK(one("SELECT count(*) FROM statuses WHERE state='delivered' AND recipient='919800000001'") == 1);
     CHECK(one("SELECT count(*) FROM statuses WHERE state='failed' AND error_code=131047 "
               "AND error_title='Re-engagement message'") == 1);
@@ -51,7 +53,7 @@ TEST_SUITE("http webhook") {
     CHECK(one("SELECT count(*) FROM unusable WHERE reason LIKE 'platform error 130429%'") == 1);
     CHECK(one("SELECT count(*) FROM unusable WHERE message_id='wamid.ODD0001'") == 1);
     // The other object's message is acknowledged but not stored.
-    CHECK(one("SELECT count(*) FROM inbox WHERE text='hello'") == 0);
+    CHECK(one("SELECT count(*) FROM messages WHERE text='hello'") == 0);
   }
 
   TEST_CASE("a bad signature is refused with 401 and nothing is stored") {
@@ -76,7 +78,7 @@ TEST_SUITE("http webhook") {
       CHECK(server.metrics().render().find("vaxbot_webhooks_total{outcome=\"unauthorized\"} 8") !=
             std::string::npos);
     }
-    CHECK(test::count(db, "SELECT count(*) FROM inbox") == 0);
+    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0") == 0);
   }
 
   TEST_CASE("size limit: 3 MB passes, over 4 MiB is 413") {
@@ -93,9 +95,9 @@ TEST_SUITE("http webhook") {
     CHECK(refused->status == 413);
     CHECK(server.metrics().render().find("vaxbot_webhooks_total{outcome=\"too_large\"} 1") !=
           std::string::npos);
-    CHECK(test::count(dir.file("big.db"), "SELECT length(text) FROM inbox WHERE message_id='wamid.BIG'") ==
+    CHECK(test::count(dir.file("big.db"), "SELECT length(text) FROM messages WHERE outbound = 0 AND wamid='wamid.BIG'") ==
           3'000'000);
-    CHECK(test::count(dir.file("big.db"), "SELECT count(*) FROM inbox WHERE message_id='wamid.HUGE'") == 0);
+    CHECK(test::count(dir.file("big.db"), "SELECT count(*) FROM messages WHERE outbound = 0 AND wamid='wamid.HUGE'") == 0);
   }
 
   TEST_CASE("signed but not a webhook is 400; another object is 200 and ignored") {
@@ -110,7 +112,7 @@ TEST_SUITE("http webhook") {
     REQUIRE(other);
     CHECK(other->status == 200);
     CHECK(other->body == "ignored\n");
-    CHECK(test::count(dir.file("b.db"), "SELECT count(*) FROM inbox") == 0);
+    CHECK(test::count(dir.file("b.db"), "SELECT count(*) FROM messages WHERE outbound = 0") == 0);
   }
 
   TEST_CASE("a batch of 1,000 messages in one POST is stored whole") {
@@ -121,7 +123,7 @@ TEST_SUITE("http webhook") {
     auto res = server.post(test::text_webhook(ids));
     REQUIRE(res);
     CHECK(res->status == 200);
-    CHECK(test::count(dir.file("batch.db"), "SELECT count(DISTINCT message_id) FROM inbox") == 1000);
+    CHECK(test::count(dir.file("batch.db"), "SELECT count(DISTINCT wamid) FROM messages WHERE outbound = 0") == 1000);
   }
 
   TEST_CASE("a duplicate, and a re-delivery after a restart, are processed once") {
@@ -142,7 +144,7 @@ TEST_SUITE("http webhook") {
       CHECK(restarted.metrics().render().find("vaxbot_events_stored_total{result=\"duplicate\"} 1") !=
             std::string::npos);
     }
-    CHECK(test::count(db, "SELECT count(*) FROM inbox") == 1);
+    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0") == 1);
   }
 
   TEST_CASE("40 threads posting 20,000 distinct messages: exactly 20,000 stored") {
@@ -170,8 +172,8 @@ TEST_SUITE("http webhook") {
     }
     CHECK(ok == kThreads * kPerThread);
     CHECK(failed == 0);
-    CHECK(test::count(db, "SELECT count(*) FROM inbox") == kThreads * kPerThread);
-    CHECK(test::count(db, "SELECT count(DISTINCT message_id) FROM inbox") == kThreads * kPerThread);
+    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0") == kThreads * kPerThread);
+    CHECK(test::count(db, "SELECT count(DISTINCT wamid) FROM messages WHERE outbound = 0") == kThreads * kPerThread);
   }
 
   TEST_CASE("256 concurrent keep-alive connections are all served") {
@@ -210,7 +212,7 @@ TEST_SUITE("http webhook") {
     for (auto& t : threads) t.join();
     CHECK(first == kConnections);
     CHECK(second == kConnections);
-    CHECK(test::count(dir.file("ka.db"), "SELECT count(*) FROM inbox") == 2 * kConnections);
+    CHECK(test::count(dir.file("ka.db"), "SELECT count(*) FROM messages WHERE outbound = 0") == 2 * kConnections);
   }
 
   TEST_CASE("queue full answers 503 with Retry-After, then recovers") {
@@ -233,7 +235,7 @@ TEST_SUITE("http webhook") {
     CHECK(first.get() == 200);
     auto retried = server.post(test::text_webhook({"wamid.SECOND"}));
     CHECK(retried->status == 200);
-    CHECK(test::count(db, "SELECT count(*) FROM inbox") == 2);
+    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0") == 2);
   }
 
   TEST_CASE("database unavailable answers 503 and /healthz says so") {

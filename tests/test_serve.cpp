@@ -107,7 +107,7 @@ TEST_SUITE("cli serve") {
     CHECK(child.wait() == 0);
     CHECK(child.stderr_text().find("DEVELOPMENT MODE") != std::string::npos);
     CHECK(child.stderr_text().find("stopped cleanly") != std::string::npos);
-    CHECK(test::count(dir.file("dev.db"), "SELECT count(*) FROM inbox") == 1);
+    CHECK(test::count(dir.file("dev.db"), "SELECT count(*) FROM messages WHERE outbound = 0") == 1);
   }
 
   TEST_CASE("end to end: a signed 'Hi' webhook gets the welcome queued in the outbox, committed with it") {
@@ -119,7 +119,7 @@ TEST_SUITE("cli serve") {
     REQUIRE(res);
     CHECK(res->status == 200);
     // The 200 came after COMMIT: the reply is already in the outbox, addressed with "+".
-    CHECK(test::count(db, "SELECT count(*) FROM outbox JOIN outbox_body USING (id) WHERE recipient = "
+    CHECK(test::count(db, "SELECT count(*) FROM outbox WHERE recipient = "
                           "'919800000001' AND status = 'queued' AND json_extract(body, '$.to') = '+919800000001' "
                           "AND json_extract(body, '$.interactive.type') = 'button'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE resident = '919800000001'") == 2);
@@ -202,7 +202,7 @@ TEST_SUITE("cli serve") {
     test::ChildProcess restarted({"serve", "--port", "0", "--db", db}, secret_env());
     for (const auto& id : acked) {
       INFO(id);
-      REQUIRE(test::count(db, "SELECT count(*) FROM inbox WHERE message_id='" + id + "'") == 1);
+      REQUIRE(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0 AND wamid='" + id + "'") == 1);
     }
     httplib::Client client("127.0.0.1", restarted.port());
     // Re-deliver what got no answer, and some of what did (Meta retries are at-least-once).
@@ -215,8 +215,8 @@ TEST_SUITE("cli serve") {
       CHECK(res->status == 200);
     }
     const auto total = static_cast<std::int64_t>(acked.size() + unanswered.size());
-    CHECK(test::count(db, "SELECT count(*) FROM inbox") == total);
-    CHECK(test::count(db, "SELECT count(DISTINCT message_id) FROM inbox") == total);
+    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0") == total);
+    CHECK(test::count(db, "SELECT count(DISTINCT wamid) FROM messages WHERE outbound = 0") == total);
     restarted.kill(SIGTERM);
     CHECK(restarted.wait() == 0);
   }
@@ -264,11 +264,12 @@ TEST_SUITE("cli serve sending") {
     CHECK(nlohmann::json::parse(health->body)["sender"] == "ok");
     child.kill(SIGTERM);
     CHECK(child.wait() == 0);
-    CHECK(test::count(db, "SELECT count(*) FROM outbox WHERE wa_message_id = '" + welcome_id +
+    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE wamid = '" + welcome_id +
                               "' AND status = 'read'") == 1);
-    CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE kind = 'welcome' AND status = 'read'") == 1);
-    CHECK(test::count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 1);
-    CHECK(test::count(db, "SELECT count(*) FROM outbox_body") == 0);  // sent: Meta has the bodies
+    CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE kind = 'welcome' AND status = 'read' "
+                          "AND message_id = '" + welcome_id + "'") == 1);
+    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'") == 1);
+    CHECK(test::count(db, "SELECT count(*) FROM outbox") == 0);  // decided: out of the outbox
     CHECK(child.stderr_text().find("process-test-token") == std::string::npos);
   }
 
@@ -307,11 +308,13 @@ TEST_SUITE("cli serve sending") {
         REQUIRE(cs.save_session({who, "second_dose", "", "en", "{}", 0, 0, "", now}).ok());
         core::OutboundMessage m;
         m.body = "row " + std::to_string(i);
-        store::OutboxRow row;
-        row.recipient = who;
+        store::Reply row;
+        row.resident = who;
+        row.key = "row";
+        row.pieces = {m.body};
         row.body = whatsapp::send_body(who, m);
-        row.created_ms = now;
-        REQUIRE(cs.enqueue(row).ok());
+        row.at_ms = now;
+        REQUIRE(cs.queue_reply(row).ok());
       }
       REQUIRE((*opened)->commit().ok());
     }
@@ -334,12 +337,12 @@ TEST_SUITE("cli serve sending") {
       SQLite::Statement q(reader, "SELECT id FROM outbox WHERE status = 'sending'");
       while (q.executeStep()) claimed_at_kill.insert(q.getColumn(0).getInt64());
     }
-    const auto sent_before = test::count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'");
+    const auto sent_before = test::count(db, "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'");
     CHECK(sent_before > 0);
     CHECK(sent_before < kRows);
     {
       test::ChildProcess child(args, sender_env(stand_in, pki));
-      CHECK(eventually([&] { return test::count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'") == kRows; },
+      CHECK(eventually([&] { return test::count(db, "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'") == kRows; },
                        std::chrono::seconds(30)));
       child.kill(SIGTERM);
       CHECK(child.wait() == 0);

@@ -192,10 +192,12 @@ int serve(const std::vector<std::string>& argv) {
       "vaxbot_bookings", "Bookings by status",
       [&] { return double(stats.get().bookings_cancelled); }, "status=\"cancelled\"");
   // Priorities (core/message.h): 0 replies mid-conversation, 1 greetings, 2 reminders, 3 bulk.
-  for (const char* status : {"queued", "sending", "sent", "delivered", "read", "failed"}) {
+  // The outbox holds only replies still to send: what became of the others is
+  // vaxbot_sends_total and, per reply, the transcript.
+  for (const char* status : {"queued", "sending"}) {
     for (int priority : {0, 1, 2, 3}) {
       metrics.gauge(
-          "vaxbot_outbox", "Messages in the outbox by status and priority",
+          "vaxbot_outbox", "Replies waiting in the outbox (queued, or being sent) by priority",
           [&stats, status, priority] {
             const auto o = stats.get().outbox;
             auto it = o.find({status, priority});

@@ -161,22 +161,30 @@ std::map<std::string, std::string> vars_from_json(const std::string& text) {
   return out;
 }
 
-// What the transcript shows of an inbound message: its words, ID numbers masked.
-std::string transcript_text(const core::InboundMessage& m) {
-  std::string text = m.text;
-  if (m.kind != core::MessageKind::kText && m.kind != core::MessageKind::kButtonReply &&
-      m.kind != core::MessageKind::kListReply && m.kind != core::MessageKind::kButton) {
-    text = "[" + std::string(core::to_string(m.kind)) + "]" + (m.text.empty() ? "" : " " + m.text);
+// A reply as the transcript keeps it: the body cut into its template's pieces
+// and the values that filled them (shared pieces are stored once), then the
+// options, numbered, as the resident sees them. A body its template does not
+// explain (a slip, a changed file) is kept whole.
+store::Reply transcript_reply(const templates::Templates& texts, Language language,
+                              const core::OutboundMessage& m) {
+  store::Reply r;
+  r.key = m.key;
+  std::optional<templates::Cut> cut;
+  if (const std::string* raw = texts.raw(language, m.key)) cut = templates::split(*raw, m.body);
+  for (Language l : core::kLanguages) {
+    if (cut) break;
+    if (const std::string* raw = texts.raw(l, m.key)) cut = templates::split(*raw, m.body);
   }
-  return booking::mask_id_numbers_in_text(text);
-}
-
-std::string transcript_text(const core::OutboundMessage& m) {
-  std::string text = m.body;
+  if (cut) {
+    r.pieces = std::move(cut->pieces);
+    r.values = std::move(cut->values);
+  } else {
+    r.pieces = {m.body};
+  }
   for (std::size_t i = 0; i < m.options.size(); ++i) {
-    text += "\n[" + std::to_string(i + 1) + "] " + m.options[i].title;
+    r.pieces.back() += "\n[" + std::to_string(i + 1) + "] " + m.options[i].title;
   }
-  return text;
+  return r;
 }
 
 // The longest a placeholder's value usually is, for the length checks.
@@ -290,20 +298,17 @@ core::Status Conversation::Impl::message(const core::InboundMessage& m) {
   store::SessionRow row{m.from, content.flow.id, s.step, std::string(core::code(s.language)),
                         vars_to_json(s.vars), s.misses, s.page, s.pending, s.updated_ms};
   if (auto st = conversations->save_session(row); !st.ok()) return st;
-  auto in = conversations->append_transcript(
-      {m.from, "in", m.id, std::string(core::to_string(m.kind)), transcript_text(m), step_before, now, ""});
-  if (!in.ok()) return in.error();
+  if (!step_before.empty()) {
+    if (auto st = conversations->set_step(m.id, step_before); !st.ok()) return st;
+  }
   for (const core::OutboundMessage& reply : turn.replies) {
-    auto seq = conversations->append_transcript(
-        {m.from, "out", "", reply.key, transcript_text(reply), s.step, now, "queued"});
-    if (!seq.ok()) return seq.error();
-    store::OutboxRow out;
-    out.recipient = m.from;
+    store::Reply out = transcript_reply(content.texts, s.language, reply);
+    out.resident = m.from;
+    out.step = s.step;
     out.body = whatsapp::send_body(m.from, reply);
     out.priority = step_before.empty() ? core::priority::kGreeting : core::priority::kReply;
-    out.transcript_seq = *seq;
-    out.created_ms = now;
-    if (auto id = conversations->enqueue(out); !id.ok()) return id.error();
+    out.at_ms = now;
+    if (auto id = conversations->queue_reply(out); !id.ok()) return id.error();
   }
   return core::ok_status();
 }

@@ -2,7 +2,10 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/message.h"
+#include "store/keys.h"
 
 namespace vaxbot::store {
 namespace {
@@ -11,12 +14,48 @@ core::Error failure(const std::exception& e, const char* what) {
   return core::make_error(core::ErrorCode::kUnavailable, std::string(what) + ": " + e.what());
 }
 
+// The most values a line carries: the transcript view passes this many to printf().
+constexpr std::size_t kMaxValues = 12;
+constexpr std::int64_t kLargestTextId = 0x7fffffff;
+
+void append_literal(std::string& format, const std::string& piece) {
+  for (char c : piece) {
+    format += c;
+    if (c == '%') format += '%';
+  }
+}
+
+// The reply's text as a printf() format and a JSON array of its values (empty
+// when there are none). Too many values, or values JSON cannot hold (not
+// UTF-8), and the text is stored whole.
+std::pair<std::string, std::string> encode(const Reply& r) {
+  std::string format, args;
+  if (r.values.size() + 1 == r.pieces.size() && r.values.size() <= kMaxValues) {
+    try {
+      if (!r.values.empty()) args = nlohmann::json(r.values).dump();
+      for (std::size_t i = 0; i < r.pieces.size(); ++i) {
+        if (i > 0) format += "%s";
+        append_literal(format, r.pieces[i]);
+      }
+      return {format, args};
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  std::string whole;
+  for (std::size_t i = 0; i < r.pieces.size(); ++i) {
+    if (i > 0 && i - 1 < r.values.size()) whole += r.values[i - 1];
+    whole += r.pieces[i];
+  }
+  append_literal(format, whole);
+  return {format, ""};
+}
+
 }  // namespace
 
 struct ConversationStore::Impl {
   SQLite::Database& db;
-  SQLite::Statement get_session, put_session, add_line, add_outbox, add_body, outbox_after,
-      greeting_queued;
+  SQLite::Statement get_session, put_session, set_step, find_text, add_text, add_line, add_outbox,
+      outbox_after, greeting_queued;
 
   explicit Impl(SQLite::Database& connection)
       : db(connection),
@@ -28,22 +67,47 @@ struct ConversationStore::Impl {
           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
           ON CONFLICT (resident) DO UPDATE SET flow = ?2, step = ?3, language = ?4, vars = ?5,
             misses = ?6, page = ?7, pending = ?8, updated_at = ?9)sql"),
+        set_step(db,
+                 "UPDATE messages SET step = ?3 WHERE wamid_key = ?1 AND wamid = ?2 AND outbound = 0"),
+        find_text(db, "SELECT key = ?2 AND format = ?3 FROM texts WHERE id = ?1"),
+        add_text(db, "INSERT INTO texts (id, key, format) VALUES (?, ?, ?)"),
         add_line(db,
-                 "INSERT INTO transcript (resident, direction, message_id, kind, text, step, at, "
-                 "status) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                 "INSERT INTO messages (resident, outbound, text_id, args, step, status, at) "
+                 "VALUES (?, 1, ?, ?, ?, 'queued', ?)"),
         add_outbox(db,
-                   "INSERT INTO outbox (recipient, priority, status, next_attempt_at, "
-                   "transcript_seq, created_at, template) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-        add_body(db, "INSERT INTO outbox_body (id, body) VALUES (?, ?)"),
+                   "INSERT INTO outbox (id, recipient, priority, template, next_attempt_at, "
+                   "created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)"),
         outbox_after(db,
-                     "SELECT o.id, o.recipient, coalesce(b.body, ''), o.priority, o.status, "
-                     "o.transcript_seq, o.created_at FROM outbox o "
-                     "LEFT JOIN outbox_body b ON b.id = o.id WHERE o.id > ? ORDER BY o.id"),
+                     "SELECT id, recipient, body, priority, status, created_at FROM outbox "
+                     "WHERE id > ? ORDER BY id"),
         // Served by the partial index outbox_queued_greetings (migration 6).
         greeting_queued(db,
                         "SELECT EXISTS (SELECT 1 FROM outbox WHERE recipient = ? AND status = "
                         "'queued' AND priority = 1)") {}
+
+  // The id of the texts row holding (key, format), added if new: the key of
+  // its content, or the next free one up when another text holds that.
+  std::int64_t text_id(const std::string& key, const std::string& format) {
+    std::int64_t id = text_key(key, format);
+    for (;;) {
+      find_text.reset();
+      find_text.bind(1, id);
+      find_text.bind(2, key);
+      find_text.bind(3, format);
+      if (!find_text.executeStep()) break;  // free: ours
+      const bool same = find_text.getColumn(0).getInt() != 0;
+      find_text.reset();
+      if (same) return id;
+      id = id == kLargestTextId ? 1 : id + 1;
+    }
+    find_text.reset();
+    add_text.reset();
+    add_text.bind(1, id);
+    add_text.bind(2, key);
+    add_text.bind(3, format);
+    add_text.exec();
+    return id;
+  }
 };
 
 ConversationStore::ConversationStore(Database& db) : impl_(std::make_unique<Impl>(db.handle())) {}
@@ -91,55 +155,58 @@ core::Status ConversationStore::save_session(const SessionRow& row) {
   }
 }
 
-core::Result<std::int64_t> ConversationStore::append_transcript(const TranscriptLine& line) {
+core::Status ConversationStore::set_step(const std::string& message_id, const std::string& step) {
   try {
-    auto& s = impl_->add_line;
+    auto& s = impl_->set_step;
     s.reset();
-    s.bind(1, line.resident);
-    s.bind(2, line.direction);
-    s.bind(3, line.message_id);
-    s.bind(4, line.kind);
-    s.bind(5, line.text);
-    s.bind(6, line.step);
-    s.bind(7, line.at_ms);
-    s.bind(8, line.status);
+    s.bind(1, wamid_key(message_id));
+    s.bind(2, message_id);
+    s.bind(3, step);
     s.exec();
-    return impl_->db.getLastInsertRowid();
+    return core::ok_status();
   } catch (const std::exception& e) {
-    return failure(e, "append transcript");
+    return failure(e, "note the step of a message");
   }
 }
 
-core::Result<std::int64_t> ConversationStore::enqueue(const OutboxRow& row) {
+core::Result<std::int64_t> ConversationStore::queue_reply(const Reply& r) {
   try {
+    const auto [format, args] = encode(r);
+    const std::int64_t text_id = impl_->text_id(r.key, format);
+    auto& line = impl_->add_line;
+    line.reset();
+    line.bind(1, r.resident);
+    line.bind(2, text_id);
+    if (args.empty())
+      line.bind(3);
+    else
+      line.bind(3, args);
+    line.bind(4, r.step);
+    line.bind(5, r.at_ms);
+    line.exec();
+    const std::int64_t id = impl_->db.getLastInsertRowid();
     static_assert(core::priority::kGreeting == 1, "migration 6 indexes priority = 1");
-    int priority = row.priority;
+    int priority = r.priority;
     if (priority < core::priority::kGreeting) {
       auto& q = impl_->greeting_queued;
       q.reset();
-      q.bind(1, row.recipient);
+      q.bind(1, r.resident);
       if (q.executeStep() && q.getColumn(0).getInt() != 0) priority = core::priority::kGreeting;
       q.reset();
     }
     auto& s = impl_->add_outbox;
     s.reset();
-    s.bind(1, row.recipient);
-    s.bind(2, priority);
-    s.bind(3, row.status);
-    s.bind(4, row.created_ms);
-    s.bind(5, row.transcript_seq);
-    s.bind(6, row.created_ms);
-    s.bind(7, row.template_message ? 1 : 0);
+    s.bind(1, id);
+    s.bind(2, r.resident);
+    s.bind(3, priority);
+    s.bind(4, r.template_message ? 1 : 0);
+    s.bind(5, r.at_ms);
+    s.bind(6, r.at_ms);
+    s.bind(7, r.body);
     s.exec();
-    const std::int64_t id = impl_->db.getLastInsertRowid();
-    auto& b = impl_->add_body;
-    b.reset();
-    b.bind(1, id);
-    b.bind(2, row.body);
-    b.exec();
     return id;
   } catch (const std::exception& e) {
-    return failure(e, "enqueue reply");
+    return failure(e, "queue a reply");
   }
 }
 
@@ -156,8 +223,7 @@ core::Result<std::vector<OutboxRow>> ConversationStore::outbox_after(std::int64_
       r.body = s.getColumn(2).getString();
       r.priority = s.getColumn(3).getInt();
       r.status = s.getColumn(4).getString();
-      r.transcript_seq = s.getColumn(5).getInt64();
-      r.created_ms = s.getColumn(6).getInt64();
+      r.created_ms = s.getColumn(5).getInt64();
       out.push_back(std::move(r));
     }
     return out;

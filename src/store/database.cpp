@@ -3,7 +3,10 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/log.h"
+#include "store/keys.h"
 #include "store/schema.h"
 
 namespace vaxbot::store {
@@ -21,14 +24,57 @@ void bind_text(SQLite::Statement& s, int index, const std::string& v) {
   s.bindNoCopy(index, v);
 }
 
+// vaxbot_key(text): wamid_key() for SQL (migration 6); NULL stays NULL.
+void sql_wamid_key(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  const int n = sqlite3_value_bytes(argv[0]);
+  sqlite3_result_int64(ctx, wamid_key(std::string_view(text, static_cast<std::size_t>(n))));
+}
+
+bool is_words(core::MessageKind k) {
+  return k == core::MessageKind::kText || k == core::MessageKind::kButtonReply ||
+         k == core::MessageKind::kListReply || k == core::MessageKind::kButton;
+}
+
+// What the transcript shows of a message: its words; other kinds named in brackets.
+std::string line_text(const core::InboundMessage& m, const std::string& words) {
+  if (is_words(m.kind)) return words;
+  return "[" + std::string(core::to_string(m.kind)) + "]" + (words.empty() ? "" : " " + words);
+}
+
+// What only media, locations, contacts and unusable kinds carry; empty for
+// words and taps (their ids and row descriptions are our own, already in the text).
+std::string details_json(const core::InboundMessage& m, const std::string& description) {
+  if (is_words(m.kind)) return {};
+  nlohmann::json j = nlohmann::json::object();
+  auto put = [&](const char* name, const std::string& v) {
+    if (!v.empty()) j[name] = v;
+  };
+  put("description", description);
+  put("media_id", m.media_id);
+  put("mime_type", m.mime_type);
+  put("filename", m.filename);
+  put("detail", m.detail);
+  if (m.latitude) j["latitude"] = *m.latitude;
+  if (m.longitude) j["longitude"] = *m.longitude;
+  if (m.error_code != 0) j["error_code"] = m.error_code;
+  put("error_title", m.error_title);
+  return j.empty() ? std::string() : j.dump();
+}
+
 }  // namespace
 
 struct Database::Impl {
   SQLite::Database db;
-  std::unique_ptr<SQLite::Statement> insert_message, insert_status, insert_unusable, prune, ping;
+  std::unique_ptr<SQLite::Statement> find_message, insert_message, insert_status, insert_unusable,
+      ping;
   std::unique_ptr<SQLite::Statement> begin, commit, rollback;
   std::function<std::string(std::string_view)> redact;
-  std::string redacted_text, redacted_description;  // kept alive while a statement binds them
+  std::string line, details;  // kept alive while a statement binds them
 
   explicit Impl(const DatabaseOptions& o)
       : db(o.path,
@@ -54,6 +100,11 @@ core::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& op
       if (options.max_page_count > 0) {
         db.exec("PRAGMA max_page_count = " + std::to_string(options.max_page_count));
       }
+      if (sqlite3_create_function_v2(db.getHandle(), "vaxbot_key", 1,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, sql_wamid_key,
+                                     nullptr, nullptr, nullptr) != SQLITE_OK) {
+        return core::make_error(ErrorCode::kInternal, "cannot register vaxbot_key()");
+      }
       int version = db.execAndGet("PRAGMA user_version").getInt();
       if (version > static_cast<int>(kMigrations.size())) {
         return core::make_error(ErrorCode::kInvalidInput,
@@ -68,12 +119,11 @@ core::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& op
         tx.commit();
         log->info("{}: schema migrated to version {}", options.path, v + 1);
       }
+      impl->find_message = std::make_unique<SQLite::Statement>(
+          db, "SELECT 1 FROM messages WHERE wamid_key = ?1 AND wamid = ?2 AND outbound = 0");
       impl->insert_message = std::make_unique<SQLite::Statement>(db, R"sql(
-        INSERT INTO inbox (message_id, resident, profile_name, phone_number_id, kind, sent_at,
-                           received_at, text, reply_id, description, media_id, mime_type, filename,
-                           detail, latitude, longitude, error_code, error_title, context_id)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
-        ON CONFLICT (message_id) DO NOTHING)sql");
+        INSERT INTO messages (resident, outbound, kind, text, at, details, wamid, wamid_key)
+        VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?7))sql");
       impl->insert_status = std::make_unique<SQLite::Statement>(db, R"sql(
         INSERT INTO statuses (message_id, state, recipient, sent_at, received_at, error_code,
                               error_title, error_detail)
@@ -82,11 +132,10 @@ core::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& op
       impl->insert_unusable = std::make_unique<SQLite::Statement>(
           db,
           "INSERT INTO unusable (location, reason, message_id, received_at) VALUES (?, ?, ?, ?)");
-      // Oldest first by arrival order; stops at the first row young enough to keep.
-      impl->prune = std::make_unique<SQLite::Statement>(db, R"sql(
-        DELETE FROM inbox WHERE seq IN (
-          SELECT seq FROM inbox WHERE received_at < ?1 ORDER BY seq LIMIT ?2))sql");
-      impl->begin = std::make_unique<SQLite::Statement>(db, "BEGIN");
+      // IMMEDIATE: every transaction of the writer writes, and the first thing it
+      // does may be a read (de-duplication); taking the write lock at BEGIN waits
+      // out another writer (import-slots) instead of failing on a stale snapshot.
+      impl->begin = std::make_unique<SQLite::Statement>(db, "BEGIN IMMEDIATE");
       impl->commit = std::make_unique<SQLite::Statement>(db, "COMMIT");
       impl->rollback = std::make_unique<SQLite::Statement>(db, "ROLLBACK");
     }
@@ -140,42 +189,32 @@ void Database::rollback() {
 core::Result<Recorded> Database::record(const core::Event& event, std::int64_t received_at_ms) {
   try {
     if (const auto* m = std::get_if<core::InboundMessage>(&event)) {
+      // De-duplication: Meta's id, found by its key (the key alone may collide).
+      const std::int64_t key = wamid_key(m->id);
+      SQLite::Statement& f = *impl_->find_message;
+      f.reset();
+      f.bind(1, key);
+      bind_text(f, 2, m->id);
+      const bool seen = f.executeStep();
+      f.reset();
+      if (seen) return Recorded::kDuplicate;
+      const auto& redact = impl_->redact;
+      impl_->line = line_text(*m, redact ? redact(m->text) : m->text);
+      impl_->details = details_json(*m, redact ? redact(m->description) : m->description);
       SQLite::Statement& s = *impl_->insert_message;
       s.reset();
-      bind_text(s, 1, m->id);
-      bind_text(s, 2, m->from);
-      bind_text(s, 3, m->profile_name);
-      bind_text(s, 4, m->phone_number_id);
-      s.bind(5, std::string(core::to_string(m->kind)));
-      s.bind(6, m->timestamp);
-      s.bind(7, received_at_ms);
-      const std::string* text = &m->text;
-      const std::string* description = &m->description;
-      if (impl_->redact) {
-        impl_->redacted_text = impl_->redact(m->text);
-        impl_->redacted_description = impl_->redact(m->description);
-        text = &impl_->redacted_text;
-        description = &impl_->redacted_description;
-      }
-      bind_text(s, 8, *text);
-      bind_text(s, 9, m->reply_id);
-      bind_text(s, 10, *description);
-      bind_text(s, 11, m->media_id);
-      bind_text(s, 12, m->mime_type);
-      bind_text(s, 13, m->filename);
-      bind_text(s, 14, m->detail);
-      if (m->latitude)
-        s.bind(15, *m->latitude);
+      bind_text(s, 1, m->from);
+      s.bind(2, std::string(core::to_string(m->kind)));
+      bind_text(s, 3, impl_->line);
+      s.bind(4, received_at_ms);
+      if (impl_->details.empty())
+        s.bind(5);
       else
-        s.bind(15);
-      if (m->longitude)
-        s.bind(16, *m->longitude);
-      else
-        s.bind(16);
-      s.bind(17, m->error_code);
-      bind_text(s, 18, m->error_title);
-      bind_text(s, 19, m->context_id);
-      return s.exec() == 1 ? Recorded::kNew : Recorded::kDuplicate;
+        bind_text(s, 5, impl_->details);
+      bind_text(s, 6, m->id);
+      s.bind(7, key);
+      s.exec();
+      return Recorded::kNew;
     }
     if (const auto* st = std::get_if<core::StatusUpdate>(&event)) {
       SQLite::Statement& s = *impl_->insert_status;
@@ -201,18 +240,6 @@ core::Result<Recorded> Database::record(const core::Event& event, std::int64_t r
     return Recorded::kNew;
   } catch (const std::exception& e) {
     return sqlite_error(e, "record event");
-  }
-}
-
-core::Result<int> Database::prune_inbox(std::int64_t cutoff_ms, int limit) {
-  try {
-    SQLite::Statement& s = *impl_->prune;
-    s.reset();
-    s.bind(1, cutoff_ms);
-    s.bind(2, limit);
-    return s.exec();
-  } catch (const std::exception& e) {
-    return sqlite_error(e, "prune inbox");
   }
 }
 

@@ -8,8 +8,8 @@
 // their own read-only Database, which WAL lets them use while the writer writes.
 //
 // Every method that can fail returns a Result; SQLite exceptions never escape.
-// Methods named record_* and prune_* must run inside a transaction begun with
-// begin() on the writer's connection.
+// record() must run inside a transaction begun with begin() on the writer's
+// connection.
 #pragma once
 
 #include <cstdint>
@@ -58,12 +58,11 @@ class Database {
   core::Status commit();
   void rollback();  // never fails; safe when no transaction is open
 
-  // Records an event: a message once per message id, a status once per
-  // (message id, state), an unusable part always. received_at: Unix ms.
+  // Records an event: a message once per message id (a row of `messages`,
+  // its words redacted; ids are kept for good, so a re-delivery is recognised
+  // whenever it comes), a status once per (message id, state), an unusable
+  // part always. received_at: Unix ms.
   core::Result<Recorded> record(const core::Event& event, std::int64_t received_at_ms);
-
-  // Deletes up to `limit` de-duplication rows received before cutoff_ms; returns how many.
-  core::Result<int> prune_inbox(std::int64_t cutoff_ms, int limit);
 
   // A cheap query that proves the file is readable.
   core::Status ping();

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "store/keys.h"
+
 namespace vaxbot::store {
 namespace {
 
@@ -29,7 +31,7 @@ int rank(const std::string& state) {
 
 struct OutboxStore::Impl {
   SQLite::Database& db;
-  SQLite::Statement claim, record, drop_body, transcript, stored_statuses, advance, release;
+  SQLite::Statement claim, settle, line, requeue, stored_statuses, advance, release;
 
   explicit Impl(SQLite::Database& connection)
       : db(connection),
@@ -37,50 +39,34 @@ struct OutboxStore::Impl {
           UPDATE outbox SET status = 'sending'
           WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
                        ORDER BY priority, next_attempt_at LIMIT ?2)
-          RETURNING id, recipient, (SELECT body FROM outbox_body WHERE id = outbox.id), priority,
-            template, created_at, next_attempt_at,
+          RETURNING id, recipient, body, priority, template, created_at, next_attempt_at,
             (SELECT updated_at FROM sessions WHERE resident = CAST(outbox.recipient AS TEXT)))sql"),
-        record(db, R"sql(
-          UPDATE outbox SET status = ?2, attempts = attempts + ?3, wa_message_id = ?4,
-            last_error = ?5, sent_at = ?6
-          WHERE id = ?1 AND status = 'sending' RETURNING transcript_seq)sql"),
-        drop_body(db, "DELETE FROM outbox_body WHERE id = ?"),
-        transcript(db, "UPDATE transcript SET status = ?2 WHERE seq = ?1"),
+        settle(db, "DELETE FROM outbox WHERE id = ? AND status = 'sending'"),
+        line(db, R"sql(
+          UPDATE messages SET status = ?2, wamid = nullif(?3, ''), wamid_key = ?4,
+            error = nullif(?5, '')
+          WHERE seq = ?1)sql"),
+        requeue(db,
+                "UPDATE outbox SET status = 'queued', attempts = attempts + ?2 "
+                "WHERE id = ?1 AND status = 'sending'"),
         stored_statuses(db,
                         "SELECT state, error_code, error_title FROM statuses WHERE message_id = ?"),
         advance(db, std::string(R"sql(
-          UPDATE outbox SET status = ?2, last_error = CASE WHEN ?2 = 'failed' THEN ?3 ELSE last_error END
-          WHERE wa_message_id = ?1 AND )sql") +
-                        kRank + R"sql( < ?4 RETURNING transcript_seq)sql"),
+          UPDATE messages SET status = ?3, error = CASE WHEN ?3 = 'failed' THEN ?4 ELSE error END
+          WHERE wamid_key = ?1 AND wamid = ?2 AND outbound = 1 AND )sql") +
+                        kRank + " < ?5"),
         release(db, "UPDATE outbox SET status = 'queued' WHERE status = 'sending'") {}
-
-  void set_transcript(std::int64_t seq, const std::string& status) {
-    transcript.reset();
-    transcript.bind(1, seq);
-    transcript.bind(2, status);
-    transcript.exec();
-  }
-
-  // Runs `s` (an UPDATE ... RETURNING transcript_seq) and updates that transcript line.
-  void follow(SQLite::Statement& s, const std::string& transcript_status) {
-    std::vector<std::int64_t> seqs;
-    while (s.executeStep()) {
-      if (!s.getColumn(0).isNull()) seqs.push_back(s.getColumn(0).getInt64());
-    }
-    s.reset();
-    for (std::int64_t seq : seqs) set_transcript(seq, transcript_status);
-  }
 
   void apply(const std::string& wamid, const std::string& state, const std::string& error) {
     const int r = rank(state);
     if (r == 0) return;
-    const std::string stored = state == "played" ? "read" : state;
     advance.reset();
-    advance.bind(1, wamid);
-    advance.bind(2, stored);
-    advance.bind(3, error);
-    advance.bind(4, r);
-    follow(advance, stored == "failed" ? "failed: " + error : stored);
+    advance.bind(1, wamid_key(wamid));
+    advance.bind(2, wamid);
+    advance.bind(3, state == "played" ? "read" : state);
+    advance.bind(4, error);
+    advance.bind(5, r);
+    advance.exec();
   }
 };
 
@@ -125,22 +111,31 @@ core::Result<std::vector<ClaimedReply>> OutboxStore::claim(std::int64_t now_ms, 
 
 core::Status OutboxStore::record(const SendResult& r) {
   try {
-    auto& s = impl_->record;
-    s.reset();
-    s.bind(1, r.id);
-    const char* status = r.outcome == SendResult::Outcome::kSent     ? "sent"
-                         : r.outcome == SendResult::Outcome::kFailed ? "failed"
-                                                                     : "queued";
-    s.bind(2, status);
-    s.bind(3, r.attempts);
-    s.bind(4, r.wa_message_id);
-    s.bind(5, r.error);
-    s.bind(6, r.outcome == SendResult::Outcome::kSent ? r.at_ms : 0);
-    impl_->follow(s, r.outcome == SendResult::Outcome::kFailed ? "failed: " + r.error : status);
-    if (r.outcome != SendResult::Outcome::kSent) return core::ok_status();
-    impl_->drop_body.reset();  // Meta has it; the transcript keeps the text
-    impl_->drop_body.bind(1, r.id);
-    impl_->drop_body.exec();
+    if (r.outcome == SendResult::Outcome::kReleased) {
+      auto& q = impl_->requeue;
+      q.reset();
+      q.bind(1, r.id);
+      q.bind(2, r.attempts);
+      q.exec();
+      return core::ok_status();
+    }
+    auto& settle = impl_->settle;
+    settle.reset();
+    settle.bind(1, r.id);
+    if (settle.exec() == 0) return core::ok_status();  // not claimed: not ours to record
+    const bool sent = r.outcome == SendResult::Outcome::kSent;
+    auto& line = impl_->line;
+    line.reset();
+    line.bind(1, r.id);
+    line.bind(2, sent ? "sent" : "failed");
+    line.bind(3, sent ? r.wa_message_id : std::string());
+    if (sent && !r.wa_message_id.empty())
+      line.bind(4, wamid_key(r.wa_message_id));
+    else
+      line.bind(4);
+    line.bind(5, sent ? std::string() : r.error);
+    line.exec();
+    if (!sent) return core::ok_status();
     if (r.wa_message_id.empty()) return core::ok_status();
     // Statuses Meta reported before its answer reached us.
     struct Early {

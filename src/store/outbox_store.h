@@ -1,16 +1,18 @@
-// OutboxStore: the sender's side of the outbox table, on the writer's connection.
+// OutboxStore: the sender's side of the outbox and of the replies' lines, on
+// the writer's connection.
 //
 // A reply moves queued -> sending (claimed by the sender) -> sent (Meta took it,
 // its wamid recorded) -> delivered -> read, or ends failed with the reason.
+// The outbox row (status queued or sending, with the JSON body) lives until
+// the send is decided, then is deleted; the reply's line in `messages` keeps
+// its status (queued until then), its wamid and, when failed, the reason.
 // Meta's status webhooks and the sender's own results may arrive in any order:
 // a row only ever moves forward, to the furthest state reported
 // (sent < failed < delivered < read; Meta's "failed" after "sent" means it
 // could not deliver, unless a later delivered/read proves otherwise).
 // A status that arrives before the send's answer waits in the statuses table
-// and is applied when the answer is recorded. The transcript line of each
-// reply follows its row, so support staff see what became of every reply.
-// Once Meta has accepted a reply, its JSON body (table outbox_body) is deleted:
-// the transcript keeps the text, and a sent row is never sent again.
+// and is applied when the answer is recorded. Support staff see what became
+// of every reply in the transcript view.
 //
 // Every method must run inside a transaction on the writer's connection (the
 // Writer runs the sender's work as tasks). SQLite errors come back as errors.
@@ -62,7 +64,7 @@ class OutboxStore {
   // Records the result of a claimed row (a row no longer 'sending' is left alone).
   core::Status record(const SendResult& result);
 
-  // A status webhook: moves the row Meta knows as wa_message_id forward to
+  // A status webhook: moves the reply Meta knows as wa_message_id forward to
   // state ("sent", "delivered", "read", "failed"; "played" counts as read).
   // error: for "failed", the code and title Meta gave. Unknown ids change nothing.
   core::Status apply_status(const std::string& wa_message_id, const std::string& state,

@@ -1,5 +1,5 @@
-// Stats: counts for /metrics read from the database (bookings, the outbox by
-// status), on a reader's connection. Reading them scans indexes, so callers
+// Stats: counts for /metrics read from the database (bookings, the replies
+// still in the outbox by status), on a reader's connection. Reading them scans indexes, so callers
 // cache them (see StatsCache) rather than query on every gauge.
 #pragma once
 
@@ -18,7 +18,7 @@ namespace vaxbot::store {
 struct Stats {
   std::int64_t bookings_active = 0;
   std::int64_t bookings_cancelled = 0;
-  std::map<std::pair<std::string, int>, std::int64_t> outbox;  // (status, priority) -> rows
+  std::map<std::pair<std::string, int>, std::int64_t> outbox;  // (queued|sending, priority) -> rows
 };
 
 core::Result<Stats> read_stats(Database& db);

@@ -23,6 +23,9 @@ std::int64_t steady_ms() {
 }
 
 constexpr std::int64_t kStuckAfterMs = 30 * 1000;
+// With nothing queued the writer still wakes this often (a WAL truncation
+// asked for while it sleeps waits at most this long).
+constexpr auto kIdleWake = std::chrono::seconds(60);
 
 }  // namespace
 
@@ -45,13 +48,11 @@ Writer::Writer(std::unique_ptr<Database> db, const core::Clock& clock, core::Reg
       commit_failures_(metrics.counter("vaxbot_commit_failures_total", "Transactions that failed")),
       overloaded_(metrics.counter("vaxbot_queue_rejections_total",
                                   "Submissions refused because the queue was full")),
-      pruned_(metrics.counter("vaxbot_inbox_pruned_total", "De-duplication rows past retention")),
       wal_truncations_(metrics.counter("vaxbot_wal_truncations_total",
                                        "Times the writer emptied a WAL grown past its limit")) {
   metrics.gauge("vaxbot_queue_depth", "Events queued or being committed",
                 [this] { return static_cast<double>(pending_events()); });
   last_progress_ms_ = steady_ms();
-  last_prune_ms_ = steady_ms();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -149,8 +150,7 @@ void Writer::run() {
     std::size_t events = 0;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, std::chrono::milliseconds(options_.prune_interval_ms),
-                     [this] { return !queue_.empty() || stopping_; });
+      wake_.wait_for(lock, kIdleWake, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty() && stopping_) break;
       while (!queue_.empty() &&
              (batch.empty() || events + queue_.front()->events.size() <= options_.max_batch)) {
@@ -167,7 +167,6 @@ void Writer::run() {
     }
     last_progress_ms_ = steady_ms();
     maybe_truncate_wal();
-    maybe_prune();
   }
   log->info("writer stopped; queue drained");
 }
@@ -292,32 +291,6 @@ void Writer::maybe_truncate_wal() {
       "WAL emptied in {:.1f} ms",
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
           .count());
-}
-
-void Writer::maybe_prune() {
-  if (steady_ms() - last_prune_ms_ < options_.prune_interval_ms) return;
-  last_prune_ms_ = steady_ms();
-  if (auto r = prune_now(); !r.ok()) {
-    core::logger("store")->warn("pruning old de-duplication ids failed: {}", r.error().message);
-  }
-}
-
-core::Result<int> Writer::prune_now() {
-  std::lock_guard db_lock(db_mutex_);
-  const std::int64_t cutoff = clock_.now_ms() - options_.retention_ms;
-  if (auto st = db_->begin(); !st.ok()) return st.error();
-  auto deleted = db_->prune_inbox(cutoff, options_.prune_limit);
-  if (!deleted.ok()) {
-    db_->rollback();
-    return deleted.error();
-  }
-  if (auto st = db_->commit(); !st.ok()) {
-    db_->rollback();
-    return st.error();
-  }
-  pruned_.inc(static_cast<std::uint64_t>(*deleted));
-  if (*deleted > 0) core::logger("store")->info("pruned {} de-duplication ids", *deleted);
-  return *deleted;
 }
 
 }  // namespace vaxbot::store

@@ -57,9 +57,6 @@ namespace vaxbot::store {
 struct WriterOptions {
   std::size_t queue_capacity = 65536;  // events queued or in the transaction being committed
   std::size_t max_batch = 4096;        // events per transaction (a larger submission goes alone)
-  std::int64_t retention_ms = 8LL * 24 * 3600 * 1000;  // keep de-duplication ids this long
-  std::int64_t prune_interval_ms = 60 * 1000;
-  int prune_limit = 10000;  // rows deleted per prune transaction
 };
 
 struct Receipt {
@@ -107,9 +104,6 @@ class Writer {
   // The writer thread runs, the last commit succeeded, and it is not stuck.
   bool healthy() const;
 
-  // Runs one prune pass now (tests; the writer also does it every prune_interval_ms).
-  core::Result<int> prune_now();
-
  private:
   struct Job;
   void run();
@@ -117,7 +111,6 @@ class Writer {
   core::Status apply(std::vector<std::shared_ptr<Job>>& jobs, std::vector<Receipt>& receipts,
                      std::vector<std::string>& new_message_ids);
   void committed(const std::vector<std::string>& new_message_ids);
-  void maybe_prune();
   void maybe_truncate_wal();
   core::Status run_hook(const core::Event& event);
   core::Status run_task(const Task& task);
@@ -136,8 +129,7 @@ class Writer {
   std::atomic<bool> last_commit_ok_{true};
   std::atomic<bool> truncate_wal_{false};
   std::atomic<std::int64_t> last_progress_ms_{0};
-  std::int64_t last_prune_ms_ = 0;
-  std::mutex db_mutex_;  // the writer thread vs prune_now() from a test
+  std::mutex db_mutex_;  // the writer thread's batches vs its WAL truncation
 
   core::Histogram& batch_events_;
   core::Histogram& commit_seconds_;
@@ -145,7 +137,6 @@ class Writer {
   core::Counter& stored_duplicate_;
   core::Counter& commit_failures_;
   core::Counter& overloaded_;
-  core::Counter& pruned_;
   core::Counter& wal_truncations_;
 
   std::thread thread_;

@@ -148,6 +148,39 @@ const std::string* Templates::raw(core::Language language, std::string_view key)
   return it == texts.end() ? nullptr : &it->second;
 }
 
+std::optional<Cut> split(std::string_view text, std::string_view rendered) {
+  Cut cut;
+  std::size_t last = 0;
+  if (!scan(text, [&](std::string_view, std::size_t begin, std::size_t end) {
+        cut.pieces.emplace_back(text.substr(last, begin - last));
+        last = end;
+      })) {
+    return std::nullopt;
+  }
+  cut.pieces.emplace_back(text.substr(last));
+  const std::string& head = cut.pieces.front();
+  if (rendered.size() < head.size() || rendered.substr(0, head.size()) != head) return std::nullopt;
+  std::size_t pos = head.size();
+  for (std::size_t i = 1; i < cut.pieces.size(); ++i) {
+    const std::string& piece = cut.pieces[i];
+    std::size_t found = 0;
+    if (i + 1 == cut.pieces.size()) {  // the last piece ends the text
+      if (rendered.size() < pos + piece.size() ||
+          rendered.substr(rendered.size() - piece.size()) != piece) {
+        return std::nullopt;
+      }
+      found = rendered.size() - piece.size();
+    } else {
+      found = rendered.find(piece, pos);
+      if (found == std::string_view::npos) return std::nullopt;
+    }
+    cut.values.emplace_back(rendered.substr(pos, found - pos));
+    pos = found + piece.size();
+  }
+  if (cut.values.empty() && rendered != head) return std::nullopt;
+  return cut;
+}
+
 std::string Templates::render(core::Language language, std::string_view key, const Vars& vars) const {
   const std::string* text = raw(language, key);
   if (text == nullptr) return std::string(key);

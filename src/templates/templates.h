@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -58,6 +59,18 @@ class Templates {
 
 // The placeholders in a text, in order ("{{a}} and {{b}}" -> a, b).
 std::vector<std::string> placeholders(std::string_view text);
+
+// The inverse of render(): `rendered` cut into the literal pieces of `text`
+// (a template's raw text) and the values its placeholders took, so that
+// pieces[0] + values[0] + pieces[1] + ... + values[n-1] + pieces[n] == rendered.
+// nullopt when `rendered` was not made from `text`. Where a value could end in
+// more than one place, the first is taken: any cut that joins back is right.
+// The transcript stores a reply this way, its pieces shared by every resident.
+struct Cut {
+  std::vector<std::string> pieces;
+  std::vector<std::string> values;
+};
+std::optional<Cut> split(std::string_view text, std::string_view rendered);
 
 // Number of Unicode code points in UTF-8 text (how WhatsApp counts characters).
 std::size_t length(std::string_view utf8);
