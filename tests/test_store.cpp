@@ -135,7 +135,7 @@ TEST_SUITE("store database") {
       )sql");
     }
     auto opened = open_db(path);
-    CHECK(opened->schema_version() == 6);
+    CHECK(opened->schema_version() == static_cast<int>(store::kMigrations.size()));
     SQLite::Database db(path);
     auto all = [&](const std::string& sql) {
       SQLite::Statement q(db, sql);

@@ -11,7 +11,7 @@
 
 namespace vaxbot::store {
 
-inline constexpr std::array<std::string_view, 6> kMigrations = {
+inline constexpr std::array<std::string_view, 7> kMigrations = {
     // 1: intake. inbox = every message received, de-duplicated by Meta's id
     // (kept at least 8 days, as Meta re-delivers for 7); statuses = delivery
     // reports of our replies, once per (message, state); unusable = parts of
@@ -303,6 +303,12 @@ SELECT m.seq, m.resident, CASE m.outbound WHEN 1 THEN 'out' ELSE 'in' END, coale
             ELSE coalesce(m.status, '') END,
        m.at
 FROM messages m LEFT JOIN texts t ON t.id = m.text_id;
+)sql",
+    // 7: a centre's free slots of one vaccine, in date order, read straight
+    // from an index. The unique index (venue, date, start, vaccine) made the
+    // slot list and the centre list step over every other vaccine's slots.
+    R"sql(
+CREATE INDEX slots_by_venue_vaccine ON slots (venue_id, vaccine, date, start);
 )sql",
 };
 

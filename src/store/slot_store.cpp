@@ -71,14 +71,13 @@ std::string sql_for(Q q) {
     case Q::kSlot:
       return std::string("SELECT ") + kSlotColumns + " FROM slots WHERE id = ?1";
     case Q::kVenuesWithFree:
-      // `+s.vaccine` keeps SQLite from walking all of a vaccine's slots by
-      // slots_by_vaccine_date for every venue: it searches the venue's own
-      // slots from the date (the unique index) and stops at the first free one.
+      // One probe of slots_by_venue_vaccine per venue, stopping at the first
+      // free slot: the cost does not grow with the number of slots.
       return R"sql(
         SELECT v.id, v.name, v.name_bn, v.name_hi, v.address, v.ward
         FROM venues v
-        WHERE EXISTS (SELECT 1 FROM slots s WHERE s.venue_id = v.id AND s.date >= ?2
-                      AND +s.vaccine = ?1 AND s.booked < s.capacity)
+        WHERE EXISTS (SELECT 1 FROM slots s WHERE s.venue_id = v.id AND s.vaccine = ?1
+                      AND s.date >= ?2 AND s.booked < s.capacity)
         ORDER BY v.ward, v.name, v.id)sql";
     case Q::kFreeSlots:
       return std::string("SELECT ") + kSlotColumns + R"sql(
