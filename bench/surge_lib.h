@@ -563,6 +563,7 @@ struct Classified {
   Key key = Key::kUnknown;
   std::string name;                           // the template key ("" when unknown)
   std::map<std::string, std::string> values;  // placeholder -> the text it became
+  std::vector<Key> notices;  // notices folded in before it ("slot_taken" before "ask_slot")
 };
 
 // Recognises which template a reply was rendered from, by the template's literal pieces
@@ -585,8 +586,28 @@ class TemplateMatcher {
     }
   }
 
-  // The template of `text` in `lang`; the longest match wins (the most literal text).
+  // The template of `text` in `lang`; the longest match wins (the most literal text). A text
+  // no one template makes may be notices the bot folded into the message after them
+  // (flow::kFoldSeparator between them): each notice must be a whole template.
   Classified classify(Language lang, std::string_view text) const {
+    Classified whole = classify_one(lang, text);
+    if (!whole.name.empty()) return whole;
+    for (size_t at = text.find(kFold); at != std::string_view::npos;
+         at = text.find(kFold, at + 1)) {
+      const Classified notice = classify_one(lang, text.substr(0, at));
+      if (notice.name.empty()) continue;
+      Classified rest = classify(lang, text.substr(at + kFold.size()));
+      if (rest.name.empty()) continue;
+      rest.notices.insert(rest.notices.begin(), notice.key);
+      return rest;
+    }
+    return whole;
+  }
+
+ private:
+  static constexpr std::string_view kFold = vaxbot::flow::kFoldSeparator;
+
+  Classified classify_one(Language lang, std::string_view text) const {
     Classified best;
     size_t best_length = 0;
     for (const Shape& shape : shapes_[index(lang)]) {
@@ -604,7 +625,6 @@ class TemplateMatcher {
     return best;
   }
 
- private:
   struct Shape {
     std::string key;
     std::vector<std::string> literals;  // one more than names
@@ -1156,6 +1176,14 @@ class Driver {
       return;
     }
     Classified c = matcher_.classify(r->lang, msg.text);
+    for (const Key notice : c.notices) {
+      if (!expected(*r, notice)) {
+        unexpected(r, "after " + std::string(sent_name(r->sent)) + ", a notice not called for: " +
+                          msg.text.substr(0, 160));
+        return;
+      }
+      if (notice == Key::kSlotTaken) ++counters_.slot_taken;
+    }
     if (!expected(*r, c.key)) {
       unexpected(r, "after " + std::string(sent_name(r->sent)) + ", got " +
                         (c.name.empty() ? "an unknown text" : c.name) + ": " +

@@ -22,8 +22,8 @@ namespace {
 
 using core::Language;
 
-constexpr std::size_t kMaxButtonTitle = 20, kMaxRowTitle = 24, kMaxRowDescription = 72,
-                      kMaxInteractiveBody = 1024;
+constexpr std::size_t kMaxButtonTitle = 20, kMaxRowTitle = 24, kMaxRowDescription = 72;
+using flow::kMaxInteractiveBody;
 
 const std::string& localized(const booking::LocalizedName& n, Language l) {
   const std::string& s = l == Language::kBn ? n.bn : l == Language::kHi ? n.hi : n.en;
@@ -169,11 +169,26 @@ store::Reply transcript_reply(const templates::Templates& texts, Language langua
                               const core::OutboundMessage& m) {
   store::Reply r;
   r.key = m.key;
+  // The template text of the key; for notices folded into the message after
+  // them ("slot_taken+ask_slot"), their texts joined as the engine joins them.
+  auto raw_text = [&](Language l) -> std::optional<std::string> {
+    std::string joined;
+    std::size_t from = 0;
+    for (;;) {
+      const std::size_t plus = m.key.find('+', from);
+      const std::string* raw = texts.raw(l, m.key.substr(from, plus - from));
+      if (raw == nullptr) return std::nullopt;
+      if (from > 0) joined += flow::kFoldSeparator;
+      joined += *raw;
+      if (plus == std::string::npos) return joined;
+      from = plus + 1;
+    }
+  };
   std::optional<templates::Cut> cut;
-  if (const std::string* raw = texts.raw(language, m.key)) cut = templates::split(*raw, m.body);
+  if (auto raw = raw_text(language)) cut = templates::split(*raw, m.body);
   for (Language l : core::kLanguages) {
     if (cut) break;
-    if (const std::string* raw = texts.raw(l, m.key)) cut = templates::split(*raw, m.body);
+    if (auto raw = raw_text(l)) cut = templates::split(*raw, m.body);
   }
   if (cut) {
     r.pieces = std::move(cut->pieces);

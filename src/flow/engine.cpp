@@ -177,7 +177,32 @@ class Engine {
   }
 
  private:
-  Turn finish() { return std::move(turn_); }
+  Turn finish() {
+    fold_notices();
+    return std::move(turn_);
+  }
+
+  // A notice said just before another message of the same turn ("That slot was
+  // just taken." before the slots left; "Sorry, that is not one of the
+  // options." before the list again) goes in one message with it when both fit
+  // WhatsApp's limit: a lost race or a slip costs the resident one message, not
+  // two or three, and the outbox one send instead of several.
+  void fold_notices() {
+    std::vector<Reply>& r = turn_.replies;
+    for (std::size_t i = 0; i + 1 < r.size();) {
+      const Reply& notice = r[i];
+      Reply& next = r[i + 1];
+      const std::size_t limit = next.kind == Reply::Kind::kText ? kMaxTextBody : kMaxInteractiveBody;
+      if (notice.kind != Reply::Kind::kText || next.kind == Reply::Kind::kTemplate ||
+          templates::length(notice.body) + kFoldSeparator.size() + templates::length(next.body) > limit) {
+        ++i;
+        continue;
+      }
+      next.body = notice.body + std::string(kFoldSeparator) + next.body;
+      next.key = notice.key + "+" + next.key;
+      r.erase(r.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
 
   Language lang() const { return turn_.session.language; }
 

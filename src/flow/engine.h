@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -38,6 +39,12 @@ inline constexpr std::int64_t kSessionIdleMs = 24LL * 3600 * 1000;
 inline constexpr int kMissesBeforeHelp = 3;
 inline constexpr std::size_t kMaxListRows = 10;
 inline constexpr std::size_t kMaxButtons = 3;
+// WhatsApp's limits on a message's body, in characters.
+inline constexpr std::size_t kMaxInteractiveBody = 1024;
+inline constexpr std::size_t kMaxTextBody = 4096;
+// A notice folded into the message after it: "notice" + kFoldSeparator + "message",
+// key "notice_key+message_key".
+inline constexpr std::string_view kFoldSeparator = "\n\n";
 
 struct Session {
   std::string step;  // the step waiting for an answer; empty: no conversation under way
