@@ -217,6 +217,10 @@ CREATE TABLE messages (
   wamid     TEXT,     -- Meta's id: in, always; out, once Meta accepted it
   wamid_key INTEGER   -- vaxbot_key(wamid)
 );
+-- Indexes for the copy only (dropped with their tables below): without them
+-- the joins below are quadratic; 500,000 messages had not moved after 10 min.
+CREATE INDEX outbox_by_transcript_seq ON outbox (transcript_seq);
+CREATE INDEX transcript_in_by_message_id ON transcript (message_id) WHERE direction = 'in';
 INSERT INTO messages (seq, resident, outbound, kind, text, step, status, error, at, wamid, wamid_key)
 SELECT t.seq, t.resident, t.direction = 'out',
        t.kind, t.text, t.step,
@@ -232,9 +236,9 @@ SELECT t.seq, t.resident, t.direction = 'out',
        vaxbot_key(nullif(coalesce(o.wa_message_id, t.message_id), ''))
 FROM transcript t LEFT JOIN outbox o ON o.transcript_seq = t.seq;
 -- Replies without a transcript line, and messages that only reached the inbox.
-CREATE TEMP TABLE moved AS
-SELECT id AS outbox_id,
-       (SELECT coalesce(max(seq), 0) FROM messages) + row_number() OVER (ORDER BY id) AS seq
+CREATE TEMP TABLE moved (outbox_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+INSERT INTO temp.moved (outbox_id, seq)
+SELECT id, (SELECT coalesce(max(seq), 0) FROM messages) + row_number() OVER (ORDER BY id)
 FROM outbox WHERE transcript_seq IS NULL;
 INSERT INTO messages (seq, resident, outbound, text, status, error, at, wamid, wamid_key)
 SELECT mv.seq, o.recipient, 1, '',
