@@ -270,6 +270,7 @@ TEST_SUITE("cli serve sending") {
                           "AND message_id = '" + welcome_id + "'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM outbox") == 0);  // decided: out of the outbox
+    CHECK(test::count(db, "SELECT count(*) FROM statuses") == 0);  // applied to the line, not kept
     CHECK(child.stderr_text().find("process-test-token") == std::string::npos);
   }
 

@@ -644,10 +644,13 @@ TEST_SUITE("store outbox") {
     // Meta's statuses can arrive before its answer to our send reaches us.
     o.status_webhook("wamid.X", core::DeliveryState::kDelivered);
     CHECK(o.status_of(id) == "sending");
+    const std::string reports = "SELECT count(*) FROM statuses WHERE message_id = 'wamid.X'";
+    CHECK(test::count(o.path, reports) == 1);  // waits for the send's answer
     o.with_store([&](store::OutboxStore& s) {
       CHECK(s.record({id, store::SendResult::Outcome::kSent, 1, "wamid.X", "", 6000}).ok());
     });
     CHECK(o.status_of(id) == "delivered");
+    CHECK(test::count(o.path, reports) == 0);  // applied: the line holds it
     CHECK(o.transcript_of(id) == "delivered");
     CHECK(test::count(o.path, "SELECT count(*) FROM outbox WHERE id = " + std::to_string(id)) ==
           0);  // Meta has it: out of the outbox, body and all
@@ -657,6 +660,7 @@ TEST_SUITE("store outbox") {
     CHECK(o.status_of(id) == "read");
     CHECK(o.transcript_of(id) == "read");
     CHECK(test::count(o.path, "SELECT count(*) FROM transcript WHERE message_id = 'wamid.X'") == 1);
+    CHECK(test::count(o.path, reports) == 0);  // late and repeated reports are not kept either
   }
 
   TEST_CASE(
@@ -677,6 +681,26 @@ TEST_SUITE("store outbox") {
     CHECK(o.transcript_of(id) == "failed: 131026 Message undeliverable");
     CHECK(o.status_of(other) == "queued");
     CHECK(test::count(o.path, "SELECT count(*) FROM outbox") == 1);  // only `other`: unsent
+  }
+
+  TEST_CASE("a status report is kept only while its reply is unknown") {
+    Outboxed o;
+    const auto id = o.queue("918", "hello");
+    o.with_store([&](store::OutboxStore& s) { REQUIRE(s.claim(5000, 1)->size() == 1); });
+    o.status_webhook("wamid.Y", core::DeliveryState::kRead);   // before Meta's answer
+    o.status_webhook("wamid.NOBODY", core::DeliveryState::kDelivered);  // no reply of ours
+    CHECK(test::count(o.path, "SELECT count(*) FROM statuses") == 2);
+    o.with_store([&](store::OutboxStore& s) {
+      CHECK(s.record({id, store::SendResult::Outcome::kSent, 1, "wamid.Y", "", 6000}).ok());
+    });
+    CHECK(o.status_of(id) == "read");
+    CHECK(test::count(o.path, "SELECT count(*) FROM statuses WHERE message_id = 'wamid.Y'") == 0);
+    CHECK(test::count(o.path, "SELECT count(*) FROM statuses WHERE message_id = 'wamid.NOBODY'") ==
+          1);
+    // A report for a reply already at that state changes nothing and is not kept.
+    o.status_webhook("wamid.Y", core::DeliveryState::kDelivered);
+    CHECK(o.status_of(id) == "read");
+    CHECK(test::count(o.path, "SELECT count(*) FROM statuses WHERE message_id = 'wamid.Y'") == 0);
   }
 }
 

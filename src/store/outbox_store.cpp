@@ -31,7 +31,7 @@ int rank(const std::string& state) {
 
 struct OutboxStore::Impl {
   SQLite::Database& db;
-  SQLite::Statement claim, settle, line, requeue, stored_statuses, advance, release;
+  SQLite::Statement claim, settle, line, requeue, stored_statuses, advance, known, forget, release;
 
   explicit Impl(SQLite::Database& connection)
       : db(connection),
@@ -55,6 +55,8 @@ struct OutboxStore::Impl {
           UPDATE messages SET status = ?3, error = CASE WHEN ?3 = 'failed' THEN ?4 ELSE error END
           WHERE wamid_key = ?1 AND wamid = ?2 AND outbound = 1 AND )sql") +
                         kRank + " < ?5"),
+        known(db, "SELECT 1 FROM messages WHERE wamid_key = ?1 AND wamid = ?2 AND outbound = 1"),
+        forget(db, "DELETE FROM statuses WHERE message_id = ?"),
         release(db, "UPDATE outbox SET status = 'queued' WHERE status = 'sending'") {}
 
   void apply(const std::string& wamid, const std::string& state, const std::string& error) {
@@ -66,7 +68,24 @@ struct OutboxStore::Impl {
     advance.bind(3, state == "played" ? "read" : state);
     advance.bind(4, error);
     advance.bind(5, r);
-    advance.exec();
+    const bool moved = advance.exec() > 0;
+    bool found = moved;
+    if (!found) {
+      known.reset();
+      known.bind(1, wamid_key(wamid));
+      known.bind(2, wamid);
+      found = known.executeStep();
+      known.reset();
+    }
+    // The reply's line holds the status now; the stored report is kept only
+    // while its reply is unknown (Meta's answer to the send not in yet).
+    if (found) drop_reports(wamid);
+  }
+
+  void drop_reports(const std::string& wamid) {
+    forget.reset();
+    forget.bind(1, wamid);
+    forget.exec();
   }
 };
 
@@ -152,6 +171,7 @@ core::Status OutboxStore::record(const SendResult& r) {
     }
     q.reset();
     for (const Early& e : early) impl_->apply(r.wa_message_id, e.state, e.error);
+    if (!early.empty()) impl_->drop_reports(r.wa_message_id);
     return core::ok_status();
   } catch (const std::exception& e) {
     return failure(e, "record a send");

@@ -11,8 +11,10 @@
 // (sent < failed < delivered < read; Meta's "failed" after "sent" means it
 // could not deliver, unless a later delivered/read proves otherwise).
 // A status that arrives before the send's answer waits in the statuses table
-// and is applied when the answer is recorded. Support staff see what became
-// of every reply in the transcript view.
+// and is applied when the answer is recorded; once a report is applied to its
+// reply's line, its statuses row is deleted (three reports a reply would
+// otherwise stay for good). Support staff see what became of every reply in
+// the transcript view.
 //
 // Every method must run inside a transaction on the writer's connection (the
 // Writer runs the sender's work as tasks). SQLite errors come back as errors.
