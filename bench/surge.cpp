@@ -78,6 +78,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/keys.h"
 #include "surge_lib.h"
 
 namespace vaxbot::bench {
@@ -110,6 +111,10 @@ Options parse_options(int argc, char** argv) {
     if (arg == "-h" || arg == "--help") usage(0);
     if (arg == "--no-mix") {
       o.mix = Mix{0, 0, 0, 0, 0, 0};
+      continue;
+    }
+    if (arg == "--statuses") {
+      o.statuses = true;
       continue;
     }
     if (i + 1 >= argc) usage(2);
@@ -325,6 +330,28 @@ std::vector<Check> check_database(const std::string& db_path, const Driver& driv
     checks.push_back(c);
   }
   checks.push_back(check_replies_expected(driver.counters().unexpected, driver.examples()));
+  if (driver.options().statuses) {
+    // Meta's reports: each applied to its reply's line, none left behind in `statuses`.
+    Check c{"every reply reported read is read, and no report is left over", true, ""};
+    SQLite::Statement q(db, "SELECT status FROM messages WHERE wamid_key = ?1 AND wamid = ?2");
+    size_t all_three = 0, not_read = 0;
+    for (const auto& [wamid, n] : driver.reported()) {
+      if (n < 3) continue;
+      ++all_three;
+      q.reset();
+      q.bind(1, vaxbot::store::wamid_key(wamid));
+      q.bind(2, wamid);
+      if ((!q.executeStep() || q.getColumn(0).getString() != "read") && not_read++ == 0) {
+        c.detail = "first: " + wamid + "; ";
+      }
+    }
+    const int64_t left = db.execAndGet("SELECT count(*) FROM statuses").getInt64();
+    c.ok = not_read == 0 && left == 0;
+    c.detail += std::to_string(all_three) + " replies with all three reports answered 200, " +
+                std::to_string(not_read) + " of them not read; " + std::to_string(left) +
+                " reports left in statuses";
+    checks.push_back(c);
+  }
   if (driver.options().ack_paced) {
     // The residents did not wait for the confirmation: each one whose confirming message got a
     // 200 must hold exactly one active booking (the conversation ran as typed).
@@ -521,6 +548,10 @@ void print_summary(const Options& opts, const Results& r) {
       "conversation)\n",
       r.bookings_per_s, r.webhooks_per_s, r.replies_per_s, ull{n.confirmations_in_window},
       ull{n.confirmations}, r.replies_per_booking, r.replies_per_conversation);
+  if (opts.statuses) {
+    std::printf("  Meta's status webhooks (sent, delivered, read for every reply): %llu posted\n",
+                ull{n.status_webhooks});
+  }
   if (opts.ack_paced) {
     std::printf("  paced by acks: %llu confirming messages answered 200 in the window, %llu in all\n",
                 ull{n.acked_bookings_in_window}, ull{n.acked_bookings});
@@ -581,6 +612,7 @@ std::string json_line(const Options& opts, const Results& r) {
   j["label"] = opts.label;
   j["mode"] = opts.arrival_rate > 0 ? "open" : "closed";
   j["pace"] = opts.ack_paced ? "ack" : "reply";
+  j["statuses"] = opts.statuses;
   if (opts.arrival_rate > 0) {
     j["arrival_rate"] = opts.arrival_rate;
   } else {
@@ -602,6 +634,7 @@ std::string json_line(const Options& opts, const Results& r) {
   j["waiting_at_end"] = r.waiting_at_end;
   j["confirmations"] = n.confirmations;
   j["acked_bookings"] = n.acked_bookings;
+  j["status_webhooks"] = n.status_webhooks;
   j["bookings_per_s"] = round_to(r.bookings_per_s, 1);
   j["webhooks_per_s"] = round_to(r.webhooks_per_s, 1);
   j["replies_per_s"] = round_to(r.replies_per_s, 1);

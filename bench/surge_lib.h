@@ -133,6 +133,9 @@ struct Options {
   // the reply; replies are still sent at --send-rate and checked, but not awaited. It measures
   // what vaxbot's intake and conversation take, not what the send rate lets through.
   bool ack_paced = false;
+  // --statuses: for every reply the stand-in accepts, Meta's three status webhooks (sent,
+  // delivered, read) are posted back, as Meta does: about three more webhooks per reply.
+  bool statuses = false;
   uint64_t seed = 1;
   Mix mix;
   std::string vaxbot;
@@ -847,6 +850,28 @@ struct Content {
 
 // A real-shaped WhatsApp webhook with one message (tests/fixtures/webhooks/text_hi.json,
 // interactive_button_reply.json, interactive_list_reply.json, sticker.json).
+// Meta's status webhook for one of vaxbot's replies (wamid: the id the stand-in gave it),
+// shaped like shared/fixtures/webhooks/status_delivered.json.
+inline std::string status_body(const std::string& wa_id, const std::string& wamid,
+                               const char* state) {
+  std::string b;
+  b.reserve(700);
+  b += R"({"object":"whatsapp_business_account","entry":[{"id":")";
+  b += kWabaId;
+  b +=
+      R"(","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":")";
+  b += kDisplayNumber;
+  b += R"(","phone_number_id":")";
+  b += kPhoneNumberId;
+  b += R"("},"statuses":[{"id":")" + wamid + R"(","status":")" + state + R"(","timestamp":")";
+  b += std::to_string(std::time(nullptr));
+  b += R"(","recipient_id":")" + wa_id;
+  b += R"(","conversation":{"id":"7f3c2a9d41b85e06c1d2e3f4a5b6c7d8","origin":{"type":"service"}},)";
+  b += R"("pricing":{"billable":false,"pricing_model":"PMP","type":"free_customer_service",)";
+  b += R"("category":"service"}}]},"field":"messages"}]}]})";
+  return b;
+}
+
 inline std::string webhook_body(const Resident& r, const std::string& wamid, const Content& c) {
   std::string b;
   b.reserve(900);
@@ -908,6 +933,7 @@ struct Job {
   std::string wamid;
   std::string body;
   bool duplicate = false;  // the second copy of a re-delivered webhook
+  bool status = false;     // Meta's status report on a reply (wamid = the reply's)
   int attempts = 0;
   int64_t due_ns = 0;
 };
@@ -1001,6 +1027,7 @@ struct Counters {
   uint64_t unexpected = 0;
   uint64_t max_waiting = 0;
   uint64_t acked_bookings = 0;  // --pace ack: confirmations answered 200
+  uint64_t status_webhooks = 0;  // --statuses: Meta's reports posted
   uint64_t acked_bookings_in_window = 0;
 };
 
@@ -1154,6 +1181,7 @@ class Driver {
     std::lock_guard lock(mutex_);
     issued_ids_.push_back(request.message_id);
     ++counters_.replies;
+    if (opts_.statuses && parsed) report_statuses(msg.to, request.message_id);
     const bool in_window = arrived <= end_ns_;
     if (in_window) {
       ++counters_.replies_in_window;
@@ -1232,6 +1260,8 @@ class Driver {
   }
 
   const Options& options() const { return opts_; }
+  // --statuses: how many of each reply's three reports were answered 200.
+  const std::unordered_map<std::string, int>& reported() const { return reported_; }
   double elapsed_s() const { return static_cast<double>(drained_ns_ - start_ns_) / 1e9; }
 
  private:
@@ -1545,6 +1575,22 @@ class Driver {
     if (arrived <= end_ns_) ++counters_.confirmations_in_window;
   }
 
+  // --statuses: Meta's sent, delivered and read reports on a reply, one webhook each, in
+  // that order on one connection's queue (Meta does not promise the order; vaxbot keeps the
+  // furthest state either way).
+  void report_statuses(const std::string& to, const std::string& wamid) {  // mutex_ held
+    const std::string wa_id = to.starts_with('+') ? to.substr(1) : to;
+    for (const char* state : {"sent", "delivered", "read"}) {
+      Job job;
+      job.status = true;
+      job.wamid = wamid;
+      job.body = status_body(wa_id, wamid, state);
+      outstanding_ += 1;
+      ++counters_.status_webhooks;
+      queue_.push(std::move(job));
+    }
+  }
+
   std::string wrong_date(Resident& r) const {
     switch (r.wrong_date_key) {
       case Key::kDateImpossible:
@@ -1707,7 +1753,7 @@ class Driver {
     const size_t sample_cap = kMaxSamples / static_cast<size_t>(opts_.connections) + 1;
     while (std::optional<Job> job = queue_.pop()) {
       const std::string signature = verifier_.sign(job->body);
-      if (job->attempts == 0 && !job->duplicate && !opts_.ack_paced) {
+      if (job->attempts == 0 && !job->duplicate && !job->status && !opts_.ack_paced) {
         std::lock_guard lock(mutex_);
         Resident& r = residents_[job->resident];
         r.sent_ns = now_ns();
@@ -1731,7 +1777,7 @@ class Driver {
         ++st.status[static_cast<size_t>(std::clamp(res->status, 0, kMaxStatus - 1))];
         if (res->status == 200) {
           st.ack_ns.push_back(done - start);
-          st.acked.push_back(job->wamid);
+          if (!job->status) st.acked.push_back(job->wamid);
           if (done <= end_ns_) ++st.acked_in_window;
           if (job->duplicate) ++st.duplicates_acked;
           if (st.samples.size() < sample_cap) st.samples.emplace_back(job->body, signature);
@@ -1746,12 +1792,20 @@ class Driver {
       if (retry_in == 0) {
         std::lock_guard lock(mutex_);
         --outstanding_;
-        if (opts_.ack_paced && !job->duplicate) advance(residents_[job->resident], done);
+        if (opts_.ack_paced && !job->duplicate && !job->status) {
+          advance(residents_[job->resident], done);
+        }
+        if (job->status && res && res->status == 200) ++reported_[job->wamid];
         continue;
       }
       if (job->attempts >= kMaxAttempts) {
         std::lock_guard lock(mutex_);
         --outstanding_;
+        if (job->status) {
+          unexpected(nullptr, "status webhook for " + job->wamid + " not accepted after " +
+                                  std::to_string(kMaxAttempts) + " attempts");
+          continue;
+        }
         fail(residents_[job->resident], "webhook " + job->wamid + " not accepted after " +
                                             std::to_string(kMaxAttempts) + " attempts");
         continue;
@@ -1803,6 +1857,7 @@ class Driver {
   std::vector<Confirmation> confirmations_;
   std::vector<std::string> posted_ids_;
   std::vector<std::string> issued_ids_;  // the wamids the stand-in gave vaxbot's replies
+  std::unordered_map<std::string, int> reported_;  // --statuses: reports answered 200, by reply
   std::vector<std::string> examples_;
   std::vector<std::array<uint64_t, 2>> timeline_;  // per second: replies, bookings
   bool down_ = false;                              // paused: vaxbot is being killed
