@@ -848,14 +848,10 @@ struct Content {
   Option chosen;
 };
 
-// A real-shaped WhatsApp webhook with one message (tests/fixtures/webhooks/text_hi.json,
-// interactive_button_reply.json, interactive_list_reply.json, sticker.json).
-// Meta's status webhook for one of vaxbot's replies (wamid: the id the stand-in gave it),
-// shaped like shared/fixtures/webhooks/status_delivered.json.
-inline std::string status_body(const std::string& wa_id, const std::string& wamid,
-                               const char* state) {
+// The start of every webhook the tools post: the envelope up to the value's metadata.
+inline std::string webhook_head(size_t reserve) {
   std::string b;
-  b.reserve(700);
+  b.reserve(reserve);
   b += R"({"object":"whatsapp_business_account","entry":[{"id":")";
   b += kWabaId;
   b +=
@@ -863,6 +859,14 @@ inline std::string status_body(const std::string& wa_id, const std::string& wami
   b += kDisplayNumber;
   b += R"(","phone_number_id":")";
   b += kPhoneNumberId;
+  return b;
+}
+
+// Meta's status webhook for one of vaxbot's replies (wamid: the id the stand-in gave it),
+// shaped like shared/fixtures/webhooks/status_delivered.json.
+inline std::string status_body(const std::string& wa_id, const std::string& wamid,
+                               const char* state) {
+  std::string b = webhook_head(700);
   b += R"("},"statuses":[{"id":")" + wamid + R"(","status":")" + state + R"(","timestamp":")";
   b += std::to_string(std::time(nullptr));
   b += R"(","recipient_id":")" + wa_id;
@@ -872,16 +876,10 @@ inline std::string status_body(const std::string& wa_id, const std::string& wami
   return b;
 }
 
+// A real-shaped WhatsApp webhook with one message (tests/fixtures/webhooks/text_hi.json,
+// interactive_button_reply.json, interactive_list_reply.json, sticker.json).
 inline std::string webhook_body(const Resident& r, const std::string& wamid, const Content& c) {
-  std::string b;
-  b.reserve(900);
-  b += R"({"object":"whatsapp_business_account","entry":[{"id":")";
-  b += kWabaId;
-  b +=
-      R"(","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":")";
-  b += kDisplayNumber;
-  b += R"(","phone_number_id":")";
-  b += kPhoneNumberId;
+  std::string b = webhook_head(900);
   b += R"("},"contacts":[{"profile":{"name":)";
   append_json_string(b, r.name);
   b += R"(},"wa_id":")" + r.wa_id + R"("}],"messages":[{)";
