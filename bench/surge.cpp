@@ -6,7 +6,7 @@
 //         [--cancel 5] [--redeliver 2] [--no-mix] [--think-ms 0] [--drain 15]
 //         [--bare-seconds 3] [--vaxbot PATH] [--bare PATH] [--repo DIR] [--keep DIR]
 //         [--synchronous full|normal] [--last-seats 30] [--prior-residents 0] [--seed N]
-//         [--label TEXT]
+//         [--label TEXT] [--pace reply|ack] [--statuses]
 //
 // What it runs, all on this machine:
 //   - the Cloud API stand-in (src/sender/stand_in.h, plain HTTP): vaxbot sends its replies
@@ -32,7 +32,10 @@
 // sessions of earlier residents to the database before vaxbot starts (later in the day).
 //
 // Modes: closed loop (--residents N at once; when one finishes another starts) or open loop
-// (--arrival-rate R new residents per second, exponential gaps). vaxbot rests for a second
+// (--arrival-rate R new residents per second, exponential gaps). --pace ack: each resident sends
+// its next message on the 200 of the last, typing every answer, without waiting for the reply
+// (vaxbot's own capacity; replies are still sent and checked in order). --statuses: Meta's
+// sent, delivered and read webhooks are posted for every reply the stand-in accepts. vaxbot rests for a second
 // first (its CPU then is reported); new messages are sent for --duration seconds; then the
 // tool waits up to --drain seconds for replies still due, stops vaxbot with SIGTERM, waits,
 // and checks the database (read-only):
@@ -97,7 +100,7 @@ constexpr uint64_t kPriorAbove = 919200000000;
       "             [--cancel 5] [--redeliver 2] [--no-mix] [--think-ms 0] [--drain 15]\n"
       "             [--bare-seconds 3] [--vaxbot PATH] [--bare PATH] [--repo DIR] [--keep DIR]\n"
       "             [--synchronous full|normal] [--last-seats 30] [--prior-residents 0]\n"
-      "             [--seed N] [--label TEXT]\n"
+      "             [--seed N] [--label TEXT] [--pace reply|ack] [--statuses]\n"
       "Residents book end to end through `vaxbot serve` and the Cloud API stand-in; then the\n"
       "database is checked. Mix flags are percents of residents. Run from the repository root\n"
       "(or give --repo). Prints a summary and a JSON line; exit 1 when an invariant breaks.\n");
