@@ -328,8 +328,7 @@ void check_round(const std::string& db_path, Driver& driver, ReplyLedger& ledger
   }
   std::unordered_map<std::string, std::vector<int64_t>> sending;
   {
-    SQLite::Statement q(db,
-                        "SELECT id, body FROM outbox WHERE status = 'sending'");
+    SQLite::Statement q(db, "SELECT id, body FROM outbox WHERE status = 'sending'");
     while (q.executeStep()) {
       sending[q.getColumn(1).getString()].push_back(q.getColumn(0).getInt64());
       ++round.sending;

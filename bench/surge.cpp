@@ -35,10 +35,10 @@
 // (--arrival-rate R new residents per second, exponential gaps). --pace ack: each resident sends
 // its next message on the 200 of the last, typing every answer, without waiting for the reply
 // (vaxbot's own capacity; replies are still sent and checked in order). --statuses: Meta's
-// sent, delivered and read webhooks are posted for every reply the stand-in accepts. vaxbot rests for a second
-// first (its CPU then is reported); new messages are sent for --duration seconds; then the
-// tool waits up to --drain seconds for replies still due, stops vaxbot with SIGTERM, waits,
-// and checks the database (read-only):
+// sent, delivered and read webhooks are posted for every reply the stand-in accepts. vaxbot rests
+// for a second first (its CPU then is reported); new messages are sent for --duration seconds; then
+// the tool waits up to --drain seconds for replies still due, stops vaxbot with SIGTERM, waits, and
+// checks the database (read-only):
 //   - no slot above its capacity, and slots.booked = its bookings with status 'booked';
 //   - every confirmation the stand-in received names a booking of that resident (cancelled
 //     ones 'cancelled', the others 'booked');
@@ -556,8 +556,9 @@ void print_summary(const Options& opts, const Results& r) {
                 ull{n.status_webhooks});
   }
   if (opts.ack_paced) {
-    std::printf("  paced by acks: %llu confirming messages answered 200 in the window, %llu in all\n",
-                ull{n.acked_bookings_in_window}, ull{n.acked_bookings});
+    std::printf(
+        "  paced by acks: %llu confirming messages answered 200 in the window, %llu in all\n",
+        ull{n.acked_bookings_in_window}, ull{n.acked_bookings});
   }
   std::printf(
       "  webhook ack (POST to 200): p50 %.2f ms, p99 %.2f ms, max %.1f ms;  message to "

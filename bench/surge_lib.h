@@ -1024,7 +1024,7 @@ struct Counters {
   uint64_t redelivered = 0;
   uint64_t unexpected = 0;
   uint64_t max_waiting = 0;
-  uint64_t acked_bookings = 0;  // --pace ack: confirmations answered 200
+  uint64_t acked_bookings = 0;   // --pace ack: confirmations answered 200
   uint64_t status_webhooks = 0;  // --statuses: Meta's reports posted
   uint64_t acked_bookings_in_window = 0;
 };
@@ -1204,8 +1204,8 @@ class Driver {
     Classified c = matcher_.classify(r->lang, msg.text);
     for (const Key notice : c.notices) {
       if (!expected(*r, notice)) {
-        unexpected(r, "after " + std::string(sent_name(r->sent)) + ", a notice not called for: " +
-                          msg.text.substr(0, 160));
+        unexpected(r, "after " + std::string(sent_name(r->sent)) +
+                          ", a notice not called for: " + msg.text.substr(0, 160));
         return;
       }
       if (notice == Key::kSlotTaken) ++counters_.slot_taken;
@@ -1514,14 +1514,16 @@ class Driver {
   // resident is done and counted as booked; check_database() then looks for its booking.
   void advance(Resident& r, int64_t done) {  // mutex_ held
     if (r.outcome != Outcome::kActive) return;
-    auto row = [&r](uint64_t n) { return text(in_script(std::to_string(1 + r.rng() % n), r.lang)); };
+    auto row = [&r](uint64_t n) {
+      return text(in_script(std::to_string(1 + r.rng() % n), r.lang));
+    };
     switch (r.sent) {
       case Sent::kGreeting:
         r.step = Step::kDate;
         return send(r, Sent::kDate,
-                    text(typed_date(vaxbot::booking::add_days(
-                                        today_, -(100 + static_cast<int>(r.rng() % 300))),
-                                    r.lang)));
+                    text(typed_date(
+                        vaxbot::booking::add_days(today_, -(100 + static_cast<int>(r.rng() % 300))),
+                        r.lang)));
       case Sent::kDate:
         r.step = Step::kVaccine;
         return send(r, Sent::kVaccine, row(3));
@@ -1554,8 +1556,8 @@ class Driver {
   // seven of a booking; the confirmation's reference is kept for the checks.
   void check_paced_reply(Resident& r, const BotMessage& msg, int64_t arrived) {  // mutex_ held
     static constexpr std::array<Key, 7> kSequence = {
-        Key::kWelcome,   Key::kAskVaccine, Key::kAskIdNumber, Key::kAskCentre,
-        Key::kAskSlot,   Key::kAskConfirm, Key::kBooked};
+        Key::kWelcome, Key::kAskVaccine, Key::kAskIdNumber, Key::kAskCentre,
+        Key::kAskSlot, Key::kAskConfirm, Key::kBooked};
     const auto k = static_cast<size_t>(r.replies - 1);
     const Classified c = matcher_.classify(r.lang, msg.text);
     if (k >= kSequence.size() || c.key != kSequence[k]) {
@@ -1854,7 +1856,7 @@ class Driver {
   std::vector<int64_t> reply_ns_;
   std::vector<Confirmation> confirmations_;
   std::vector<std::string> posted_ids_;
-  std::vector<std::string> issued_ids_;  // the wamids the stand-in gave vaxbot's replies
+  std::vector<std::string> issued_ids_;            // the wamids the stand-in gave vaxbot's replies
   std::unordered_map<std::string, int> reported_;  // --statuses: reports answered 200, by reply
   std::vector<std::string> examples_;
   std::vector<std::array<uint64_t, 2>> timeline_;  // per second: replies, bookings

@@ -107,7 +107,8 @@ struct Options {
   double warmup_s = 1;
   std::string secret;
   int messages_per_webhook = 1;
-  bool statuses = false;  // delivery statuses instead of messages: the intake path without the conversation
+  bool statuses =
+      false;  // delivery statuses instead of messages: the intake path without the conversation
   uint64_t residents = 100000;
   int threads = 1;
   std::string label;
@@ -117,7 +118,8 @@ struct Options {
   std::fprintf(
       code == 0 ? stdout : stderr,
       "usage: webhook_load [--url http://127.0.0.1:8080/webhook] [--connections 16]\n"
-      "                    [--duration 10] [--warmup 1] [--secret S] [--messages-per-webhook 1] [--statuses]\n"
+      "                    [--duration 10] [--warmup 1] [--secret S] [--messages-per-webhook 1] "
+      "[--statuses]\n"
       "                    [--residents 100000] [--threads 1] [--label TEXT]\n"
       "Closed-loop load of distinct signed WhatsApp text webhooks over keep-alive connections.\n"
       "--secret defaults to $WHATSAPP_APP_SECRET. Prints a summary line and a JSON line.\n");

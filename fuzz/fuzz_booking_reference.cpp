@@ -2,7 +2,6 @@
 // Invariants: an accepted reference is canonical (VX-XXXXX-XXXXX over the
 // alphabet with a valid check character) and parses to itself; a reference
 // generated from fuzz-chosen random bytes parses back to itself.
-#include "fuzz_check.h"
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include <string_view>
 
 #include "booking/booking_reference.h"
+#include "fuzz_check.h"
 
 namespace {
 

@@ -7,7 +7,6 @@
 //    into an accepted date when today is 9999-12-31;
 //  - parse_iso accepts only text that to_iso reproduces exactly;
 //  - day-number arithmetic round-trips and agrees with add_days/days_between.
-#include "fuzz_check.h"
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +16,7 @@
 
 #include "booking/civil_date.h"
 #include "booking/date_input.h"
+#include "fuzz_check.h"
 
 namespace {
 

@@ -8,7 +8,6 @@
 //    loader enforces (a choice has options, at most 3 fixed options, an end step waits for nothing,
 //    any other step waits for input and has somewhere to go, the last route has no condition, every
 //    word is in the vocabulary).
-#include "fuzz_check.h"
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "flow/flow.h"
+#include "fuzz_check.h"
 
 namespace {
 

@@ -7,7 +7,6 @@
 //  - masked free text never contains a run of exactly 12 digits and stays
 //    valid UTF-8 when the input was;
 //  - verhoeff_check agrees with verhoeff_digit.
-#include "fuzz_check.h"
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 
 #include "booking/id_proof.h"
 #include "booking/text_utils.h"
+#include "fuzz_check.h"
 
 namespace {
 

@@ -37,7 +37,9 @@ std::filesystem::path fixture_dir(const std::string& relative) {
   return std::filesystem::path(VAXBOT_SOURCE_DIR) / "tests" / "fixtures" / relative;
 }
 
-std::string fixture(const std::string& relative) { return read_file(fixture_dir(relative)); }
+std::string fixture(const std::string& relative) {
+  return read_file(fixture_dir(relative));
+}
 
 std::string text_webhook(const std::vector<std::string>& ids, const std::string& from,
                          const std::string& body) {
@@ -51,12 +53,14 @@ std::string text_webhook(const std::vector<std::string>& ids, const std::string&
   }
   nlohmann::json value = {
       {"messaging_product", "whatsapp"},
-      {"metadata", {{"display_phone_number", "918000000100"}, {"phone_number_id", "109876543210987"}}},
+      {"metadata",
+       {{"display_phone_number", "918000000100"}, {"phone_number_id", "109876543210987"}}},
       {"contacts", {{{"profile", {{"name", "Test Resident"}}}, {"wa_id", from}}}},
       {"messages", messages}};
   nlohmann::json root = {
       {"object", "whatsapp_business_account"},
-      {"entry", {{{"id", "210987654321098"}, {"changes", {{{"value", value}, {"field", "messages"}}}}}}}};
+      {"entry",
+       {{{"id", "210987654321098"}, {"changes", {{{"value", value}, {"field", "messages"}}}}}}}};
   return root.dump();
 }
 
@@ -263,7 +267,9 @@ ChildProcess::~ChildProcess() {
   std::remove(stdout_path_.c_str());
 }
 
-void ChildProcess::kill(int signal) { ::kill(pid_, signal); }
+void ChildProcess::kill(int signal) {
+  ::kill(pid_, signal);
+}
 
 int ChildProcess::wait() {
   if (!reaped_) {
@@ -274,7 +280,11 @@ int ChildProcess::wait() {
   return 128 + WTERMSIG(status_);
 }
 
-std::string ChildProcess::stderr_text() const { return read_file(stderr_path_); }
-std::string ChildProcess::stdout_text() const { return read_file(stdout_path_); }
+std::string ChildProcess::stderr_text() const {
+  return read_file(stderr_path_);
+}
+std::string ChildProcess::stdout_text() const {
+  return read_file(stdout_path_);
+}
 
 }  // namespace vaxbot::test

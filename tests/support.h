@@ -3,9 +3,9 @@
 // process running the real binary.
 #pragma once
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <httplib.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -43,8 +43,8 @@ std::string fixture(const std::string& relative);
 std::filesystem::path fixture_dir(const std::string& relative);
 
 // A real-shaped webhook with one text message per (id, from, body) triple.
-std::string text_webhook(const std::vector<std::string>& ids, const std::string& from = "919800000001",
-                         const std::string& body = "Hi");
+std::string text_webhook(const std::vector<std::string>& ids,
+                         const std::string& from = "919800000001", const std::string& body = "Hi");
 
 // Certificates for TLS tests, made by the openssl command line in a directory
 // (EC P-256 keys, valid for two days). Throws when openssl fails.

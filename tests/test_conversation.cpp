@@ -11,7 +11,8 @@
 //     "turns": [ { "from": "9198...", "name": "...",          (default: the previous turn's)
 //                  "send": "text" | "tap": "reply id" | "kind": "image",
 //                  "advance_ms": 0, "sql": "setup statement run before the turn",
-//                  "expect": [ { "key": ..., "body": ..., "button": ..., "options": ["id | title | description"] } ] } ],
+//                  "expect": [ { "key": ..., "body": ..., "button": ..., "options": ["id | title |
+//                  description"] } ] } ],
 //     "final": { "bookings_active": n, "step": "..." } }
 #include <doctest/doctest.h>
 
@@ -57,7 +58,8 @@ ordered_json describe(const std::string& body_json, const std::string& key) {
   ordered_json options = ordered_json::array();
   if (inter["type"] == "button") {
     for (const auto& b : inter["action"]["buttons"]) {
-      options.push_back(b["reply"]["id"].get<std::string>() + " | " + b["reply"]["title"].get<std::string>());
+      options.push_back(b["reply"]["id"].get<std::string>() + " | " +
+                        b["reply"]["title"].get<std::string>());
     }
   } else {
     out["button"] = inter["action"]["button"];
@@ -110,7 +112,8 @@ void play(const std::filesystem::path& file, bool regenerate) {
   REQUIRE(db.ok());
   {
     store::SlotStore slots(**db);
-    const booking::CivilDate today = booking::local_date(clock.now_ms(), content->flow.utc_offset_minutes);
+    const booking::CivilDate today =
+        booking::local_date(clock.now_ms(), content->flow.utc_offset_minutes);
     REQUIRE((*db)->begin().ok());
     REQUIRE(*slots.seed_if_empty(content->catalog, today));
     REQUIRE((*db)->commit().ok());
@@ -120,8 +123,9 @@ void play(const std::filesystem::path& file, bool regenerate) {
   // The conversation holds statements on the writer's connection, so it is
   // made after the writer and destroyed before it.
   std::optional<conversation::Conversation> conv;
-  store::Writer writer(std::move(*db), clock, metrics, {},
-                       [&](store::Database& d, const core::Event& e) { return conv->handle(d, e); });
+  store::Writer writer(
+      std::move(*db), clock, metrics, {},
+      [&](store::Database& d, const core::Event& e) { return conv->handle(d, e); });
   conv.emplace(*content, clock, random, "test-id-key-0123456789abcdef0123456789");
   store::DatabaseOptions ro = o;
   ro.read_only = true;
@@ -161,7 +165,8 @@ void play(const std::filesystem::path& file, bool regenerate) {
     ordered_json actual = ordered_json::array();
     for (const auto& row : *rows) {
       SQLite::Database raw(db_path, SQLite::OPEN_READONLY);
-      SQLite::Statement q(raw, "SELECT kind, text, direction, status FROM transcript WHERE seq = ?");
+      SQLite::Statement q(raw,
+                          "SELECT kind, text, direction, status FROM transcript WHERE seq = ?");
       q.bind(1, row.id);
       REQUIRE(q.executeStep());
       actual.push_back(describe(row.body, q.getColumn(0).getString()));
@@ -182,14 +187,17 @@ void play(const std::filesystem::path& file, bool regenerate) {
   conv.reset();
   SQLite::Database raw(db_path, SQLite::OPEN_READONLY);
   ordered_json final_state;
-  final_state["bookings_active"] = raw.execAndGet("SELECT count(*) FROM bookings WHERE status='booked'").getInt();
+  final_state["bookings_active"] =
+      raw.execAndGet("SELECT count(*) FROM bookings WHERE status='booked'").getInt();
   SQLite::Statement step(raw, "SELECT step FROM sessions WHERE resident = ?");
   step.bind(1, from);
   final_state["step"] = step.executeStep() ? step.getColumn(0).getString() : "";
   // Invariants that hold after every conversation, whatever it was.
   CHECK(raw.execAndGet("SELECT count(*) FROM slots WHERE booked > capacity").getInt() == 0);
-  CHECK(raw.execAndGet("SELECT count(*) FROM slots s WHERE booked <> (SELECT count(*) FROM bookings b "
-                       "WHERE b.slot_id = s.id AND b.status = 'booked')").getInt() == 0);
+  CHECK(raw.execAndGet(
+               "SELECT count(*) FROM slots s WHERE booked <> (SELECT count(*) FROM bookings b "
+               "WHERE b.slot_id = s.id AND b.status = 'booked')")
+            .getInt() == 0);
   if (regenerate) {
     script["final"] = final_state;
     std::ofstream out(file);
@@ -207,7 +215,9 @@ TEST_SUITE("conversation flows") {
     int files = 0;
     for (const auto& entry : std::filesystem::directory_iterator(test::fixture_dir("../flows"))) {
       if (entry.path().extension() != ".json") continue;
-      SUBCASE(entry.path().filename().string().c_str()) { play(entry.path(), regenerate); }
+      SUBCASE(entry.path().filename().string().c_str()) {
+        play(entry.path(), regenerate);
+      }
       ++files;
     }
     CHECK(files > 0);

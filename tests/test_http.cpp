@@ -30,23 +30,34 @@ TEST_SUITE("http webhook") {
               "AND resident='919800000001' AND details IS NULL "
               "AND wamid='wamid.HBgMOTE5ODAwMDAwMDAxFQIAEhgUOTVEMzhGMTdFQ0Y3QTZDRDNGNjkA'") == 1);
     CHECK(one("SELECT count(*) FROM messages WHERE kind='text' AND text='14/11/2025'") == 1);
-    CHECK(one("SELECT count(*) FROM messages WHERE kind='list_reply' AND text='UPHC Ward 12 Beleghata'") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='list_reply' AND text='UPHC Ward 12 "
+              "Beleghata'") == 1);
     CHECK(one("SELECT count(*) FROM messages WHERE kind='button_reply'") == 1);
-    CHECK(one("SELECT count(*) FROM messages WHERE kind='image' AND text='[image] Aadhaar card front' "
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='image' AND text='[image] Aadhaar card "
+              "front' "
               "AND details ->> 'mime_type' = 'image/jpeg' AND details ->> 'media_id' <> ''") == 1);
     CHECK(one("SELECT count(*) FROM messages WHERE kind='document' AND resident='919800000002' "
-              "AND details ->> 'mime_type' = 'application/pdf' AND details ->> 'filename' <> ''") == 1);
-    CHECK(one("SELECT count(*) FROM messages WHERE kind='location' AND details ->> 'latitude' BETWEEN 22 AND 23 "
-              "AND details ->> 'longitude' BETWEEN 88 AND 89 AND text='[location] Sealdah Station'") == 1);
+              "AND details ->> 'mime_type' = 'application/pdf' AND details ->> 'filename' <> ''") ==
+          1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='location' AND details ->> 'latitude' "
+              "BETWEEN 22 AND 23 "
+              "AND details ->> 'longitude' BETWEEN 88 AND 89 AND text='[location] Sealdah "
+              "Station'") == 1);
     CHECK(one("SELECT count(*) FROM messages WHERE resident='919800000003'") == 2);
-    CHECK(one("SELECT count(*) FROM messages WHERE kind='unsupported' AND details ->> 'detail' = 'poll_creation' "
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='unsupported' AND details ->> 'detail' = "
+              "'poll_creation' "
               "AND details ->> 'error_code' = 131051") == 1);
-    CHECK(one("SELECT count(*) FROM messages WHERE kind='unknown' AND details ->> 'error_code' = 131051") == 1);
-    CHECK(one("SELECT count(*) FROM messages WHERE kind='system' AND details ->> 'detail' = '919800000044'") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='unknown' AND details ->> 'error_code' = "
+              "131051") == 1);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind='system' AND details ->> 'detail' = "
+              "'919800000044'") == 1);
     CHECK(one("SELECT count(*) FROM messages WHERE kind='reaction'") == 2);
-    CHECK(one("SELECT count(*) FROM messages WHERE kind IN ('audio','video','sticker','contacts','button')") == 5);
+    CHECK(one("SELECT count(*) FROM messages WHERE kind IN "
+              "('audio','video','sticker','contacts','button')") == 5);
     CHECK(one("SELECT count(*) FROM messages WHERE text LIKE '%' || char(0x1F64F) || '%'") == 1);
-    CHECK(one("SELECT count(*) FROM statuses WHERE state='delivered' AND recipient='919800000001'") == 1);
+    CHECK(
+        one("SELECT count(*) FROM statuses WHERE state='delivered' AND recipient='919800000001'") ==
+        1);
     CHECK(one("SELECT count(*) FROM statuses WHERE state='failed' AND error_code=131047 "
               "AND error_title='Re-engagement message'") == 1);
     CHECK(one("SELECT count(*) FROM statuses WHERE state IN ('sent','read')") == 2);
@@ -66,8 +77,8 @@ TEST_SUITE("http webhook") {
       std::string wrong = good;
       wrong.back() = wrong.back() == 'a' ? 'b' : 'a';
       for (const std::string& header :
-           {std::string(), std::string("sha256="), good.substr(7), "sha1=" + good.substr(7), good + "00",
-            wrong, whatsapp::SignatureVerifier("other secret").sign(body)}) {
+           {std::string(), std::string("sha256="), good.substr(7), "sha1=" + good.substr(7),
+            good + "00", wrong, whatsapp::SignatureVerifier("other secret").sign(body)}) {
         auto res = server.post_with_signature(body, header);
         REQUIRE(res);
         CHECK_MESSAGE(res->status == 401, header);
@@ -84,20 +95,25 @@ TEST_SUITE("http webhook") {
   TEST_CASE("size limit: 3 MB passes, over 4 MiB is 413") {
     test::TempDir dir;
     test::RunningServer server(dir.file("big.db"));
-    std::string body3mb = test::text_webhook({"wamid.BIG"}, "919800000001", std::string(3'000'000, 'a'));
+    std::string body3mb =
+        test::text_webhook({"wamid.BIG"}, "919800000001", std::string(3'000'000, 'a'));
     auto ok = server.post(body3mb);
     REQUIRE(ok);
     CHECK(ok->status == 200);
-    std::string too_big = test::text_webhook({"wamid.HUGE"}, "919800000001",
-                                             std::string(4 * 1024 * 1024, 'a'));
+    std::string too_big =
+        test::text_webhook({"wamid.HUGE"}, "919800000001", std::string(4 * 1024 * 1024, 'a'));
     auto refused = server.post(too_big);
     REQUIRE(refused);
     CHECK(refused->status == 413);
     CHECK(server.metrics().render().find("vaxbot_webhooks_total{outcome=\"too_large\"} 1") !=
           std::string::npos);
-    CHECK(test::count(dir.file("big.db"), "SELECT length(text) FROM messages WHERE outbound = 0 AND wamid='wamid.BIG'") ==
-          3'000'000);
-    CHECK(test::count(dir.file("big.db"), "SELECT count(*) FROM messages WHERE outbound = 0 AND wamid='wamid.HUGE'") == 0);
+    CHECK(
+        test::count(dir.file("big.db"),
+                    "SELECT length(text) FROM messages WHERE outbound = 0 AND wamid='wamid.BIG'") ==
+        3'000'000);
+    CHECK(test::count(dir.file("big.db"),
+                      "SELECT count(*) FROM messages WHERE outbound = 0 AND wamid='wamid.HUGE'") ==
+          0);
   }
 
   TEST_CASE("signed but not a webhook is 400; another object is 200 and ignored") {
@@ -123,7 +139,8 @@ TEST_SUITE("http webhook") {
     auto res = server.post(test::text_webhook(ids));
     REQUIRE(res);
     CHECK(res->status == 200);
-    CHECK(test::count(dir.file("batch.db"), "SELECT count(DISTINCT wamid) FROM messages WHERE outbound = 0") == 1000);
+    CHECK(test::count(dir.file("batch.db"),
+                      "SELECT count(DISTINCT wamid) FROM messages WHERE outbound = 0") == 1000);
   }
 
   TEST_CASE("a duplicate, and a re-delivery after a restart, are processed once") {
@@ -136,13 +153,14 @@ TEST_SUITE("http webhook") {
       CHECK(server.post(body)->status == 200);
       auto metrics = server.metrics().render();
       CHECK(metrics.find("vaxbot_events_stored_total{result=\"new\"} 1") != std::string::npos);
-      CHECK(metrics.find("vaxbot_events_stored_total{result=\"duplicate\"} 1") != std::string::npos);
+      CHECK(metrics.find("vaxbot_events_stored_total{result=\"duplicate\"} 1") !=
+            std::string::npos);
     }
     {
       test::RunningServer restarted(db);
       CHECK(restarted.post(body)->status == 200);
-      CHECK(restarted.metrics().render().find("vaxbot_events_stored_total{result=\"duplicate\"} 1") !=
-            std::string::npos);
+      CHECK(restarted.metrics().render().find(
+                "vaxbot_events_stored_total{result=\"duplicate\"} 1") != std::string::npos);
     }
     CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0") == 1);
   }
@@ -172,8 +190,10 @@ TEST_SUITE("http webhook") {
     }
     CHECK(ok == kThreads * kPerThread);
     CHECK(failed == 0);
-    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0") == kThreads * kPerThread);
-    CHECK(test::count(db, "SELECT count(DISTINCT wamid) FROM messages WHERE outbound = 0") == kThreads * kPerThread);
+    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0") ==
+          kThreads * kPerThread);
+    CHECK(test::count(db, "SELECT count(DISTINCT wamid) FROM messages WHERE outbound = 0") ==
+          kThreads * kPerThread);
   }
 
   TEST_CASE("256 concurrent keep-alive connections are all served") {
@@ -192,14 +212,14 @@ TEST_SUITE("http webhook") {
         auto client = server.client();
         client->set_read_timeout(20, 0);
         const std::string b1 = test::text_webhook({"wamid.K" + std::to_string(c) + "a"});
-        auto r1 = client->Post("/webhook", {{"X-Hub-Signature-256", server.verifier().sign(b1)}}, b1,
-                               "application/json");
+        auto r1 = client->Post("/webhook", {{"X-Hub-Signature-256", server.verifier().sign(b1)}},
+                               b1, "application/json");
         if (r1 && r1->status == 200) first++;
         // Every connection is now open at once, each holding a server thread.
         all_connected.arrive_and_wait();
         const std::string b2 = test::text_webhook({"wamid.K" + std::to_string(c) + "b"});
-        auto r2 = client->Post("/webhook", {{"X-Hub-Signature-256", server.verifier().sign(b2)}}, b2,
-                               "application/json");
+        auto r2 = client->Post("/webhook", {{"X-Hub-Signature-256", server.verifier().sign(b2)}},
+                               b2, "application/json");
         if (r2 && r2->status == 200) second++;
       });
     }
@@ -212,7 +232,8 @@ TEST_SUITE("http webhook") {
     for (auto& t : threads) t.join();
     CHECK(first == kConnections);
     CHECK(second == kConnections);
-    CHECK(test::count(dir.file("ka.db"), "SELECT count(*) FROM messages WHERE outbound = 0") == 2 * kConnections);
+    CHECK(test::count(dir.file("ka.db"), "SELECT count(*) FROM messages WHERE outbound = 0") ==
+          2 * kConnections);
   }
 
   TEST_CASE("queue full answers 503 with Retry-After, then recovers") {
@@ -249,8 +270,9 @@ TEST_SUITE("http webhook") {
     test::RunningServer server(db, setup);
     int status = 200;
     for (int i = 0; i < 50 && status == 200; ++i) {
-      status = server.post(test::text_webhook({"wamid.D" + std::to_string(i)}, "919800000001",
-                                              std::string(4000, 'x')))
+      status = server
+                   .post(test::text_webhook({"wamid.D" + std::to_string(i)}, "919800000001",
+                                            std::string(4000, 'x')))
                    ->status;
     }
     CHECK(status == 503);
@@ -268,14 +290,16 @@ TEST_SUITE("http other routes") {
     test::TempDir dir;
     test::RunningServer server(dir.file("h.db"));
     auto client = server.client();
-    auto ok = client->Get("/webhook?hub.mode=subscribe&hub.verify_token=test-verify-token&hub.challenge=1158201444");
+    auto ok = client->Get(
+        "/webhook?hub.mode=subscribe&hub.verify_token=test-verify-token&hub.challenge=1158201444");
     REQUIRE(ok);
     CHECK(ok->status == 200);
     CHECK(ok->body == "1158201444");
-    for (const char* bad : {"/webhook?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1",
-                            "/webhook?hub.mode=subscribe&hub.verify_token=test-verify-toke&hub.challenge=1",
-                            "/webhook?hub.mode=unsubscribe&hub.verify_token=test-verify-token&hub.challenge=1",
-                            "/webhook?hub.challenge=1", "/webhook"}) {
+    for (const char* bad :
+         {"/webhook?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1",
+          "/webhook?hub.mode=subscribe&hub.verify_token=test-verify-toke&hub.challenge=1",
+          "/webhook?hub.mode=unsubscribe&hub.verify_token=test-verify-token&hub.challenge=1",
+          "/webhook?hub.challenge=1", "/webhook"}) {
       auto res = client->Get(bad);
       REQUIRE(res);
       CHECK_MESSAGE(res->status == 403, bad);
@@ -310,7 +334,9 @@ TEST_SUITE("http other routes") {
     test::TempDir dir;
     std::atomic<bool> failing{true};
     test::ServerSetup setup;
-    setup.sender = [&failing] { return failing ? std::string("failing: code 190: token expired") : "ok"; };
+    setup.sender = [&failing] {
+      return failing ? std::string("failing: code 190: token expired") : "ok";
+    };
     test::RunningServer server(dir.file("d.db"), setup);
     auto client = server.client();
     auto health = client->Get("/healthz");

@@ -217,8 +217,8 @@ struct Harness {
   std::string column(std::int64_t id, const std::string& name) {
     SQLite::Database db(path);
     return db
-        .execAndGet("SELECT coalesce(" + name + ", '') FROM messages WHERE seq = " +
-                    std::to_string(id))
+        .execAndGet("SELECT coalesce(" + name +
+                    ", '') FROM messages WHERE seq = " + std::to_string(id))
         .getString();
   }
   // Whether the reply is still in the outbox (decided replies leave it).
@@ -608,7 +608,9 @@ TEST_SUITE("outbox") {
     h.start();
     CHECK(eventually(
         [&] {
-          return test::count(h.path, "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'") == 200;
+          return test::count(
+                     h.path,
+                     "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'") == 200;
         },
         60s));
     // Without slowing down (each message only backing off alone) this drew
@@ -643,6 +645,7 @@ TEST_SUITE("outbox") {
       CHECK(r[i].arrived - r[i - 50].arrived >= 900ms);
     }
     SQLite::Database db(h.path);
-    CHECK(db.execAndGet("SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'").getInt() == 500);
+    CHECK(db.execAndGet("SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'")
+              .getInt() == 500);
   }
 }

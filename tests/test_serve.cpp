@@ -5,12 +5,11 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <mutex>
 #include <fstream>
 #include <map>
-#include <set>
-
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "sender/stand_in.h"
 #include "store/conversation_store.h"
@@ -33,7 +32,8 @@ httplib::Result post_signed(httplib::Client& client, const std::string& body,
 }
 
 // The environment that points the binary's sender at a stand-in over TLS.
-std::vector<std::string> sender_env(const sender::CloudApiStandIn& stand_in, const test::TestPki& pki) {
+std::vector<std::string> sender_env(const sender::CloudApiStandIn& stand_in,
+                                    const test::TestPki& pki) {
   auto env = secret_env();
   env.push_back("WHATSAPP_ACCESS_TOKEN=process-test-token");
   env.push_back("WHATSAPP_PHONE_NUMBER_ID=106540352242922");
@@ -43,14 +43,18 @@ std::vector<std::string> sender_env(const sender::CloudApiStandIn& stand_in, con
 }
 
 std::string status_webhook(const std::string& wamid, const std::string& state) {
-  nlohmann::json status = {{"id", wamid}, {"status", state}, {"timestamp", "1767852275"},
+  nlohmann::json status = {{"id", wamid},
+                           {"status", state},
+                           {"timestamp", "1767852275"},
                            {"recipient_id", "919800000001"}};
-  nlohmann::json value = {{"messaging_product", "whatsapp"},
-                          {"metadata", {{"display_phone_number", "918000000100"},
-                                        {"phone_number_id", "106540352242922"}}},
-                          {"statuses", {status}}};
-  return nlohmann::json{{"object", "whatsapp_business_account"},
-                        {"entry", {{{"id", "1"}, {"changes", {{{"field", "messages"}, {"value", value}}}}}}}}
+  nlohmann::json value = {
+      {"messaging_product", "whatsapp"},
+      {"metadata",
+       {{"display_phone_number", "918000000100"}, {"phone_number_id", "106540352242922"}}},
+      {"statuses", {status}}};
+  return nlohmann::json{
+      {"object", "whatsapp_business_account"},
+      {"entry", {{{"id", "1"}, {"changes", {{{"field", "messages"}, {"value", value}}}}}}}}
       .dump();
 }
 
@@ -94,13 +98,15 @@ TEST_SUITE("cli serve") {
 
   TEST_CASE("development mode runs without a secret and stops cleanly on SIGTERM") {
     test::TempDir dir;
-    test::ChildProcess child({"serve", "--dev-mode", "--port", "0", "--db", dir.file("dev.db")}, {});
+    test::ChildProcess child({"serve", "--dev-mode", "--port", "0", "--db", dir.file("dev.db")},
+                             {});
     httplib::Client client("127.0.0.1", child.port());
-    auto res = post_signed(client, test::fixture("webhooks/text_hi.json"), "vaxbot-development-secret");
+    auto res =
+        post_signed(client, test::fixture("webhooks/text_hi.json"), "vaxbot-development-secret");
     REQUIRE(res);
     CHECK(res->status == 200);
-    auto handshake =
-        client.Get("/webhook?hub.mode=subscribe&hub.verify_token=vaxbot-development-token&hub.challenge=42");
+    auto handshake = client.Get(
+        "/webhook?hub.mode=subscribe&hub.verify_token=vaxbot-development-token&hub.challenge=42");
     REQUIRE(handshake);
     CHECK(handshake->body == "42");
     child.kill(SIGTERM);
@@ -110,7 +116,9 @@ TEST_SUITE("cli serve") {
     CHECK(test::count(dir.file("dev.db"), "SELECT count(*) FROM messages WHERE outbound = 0") == 1);
   }
 
-  TEST_CASE("end to end: a signed 'Hi' webhook gets the welcome queued in the outbox, committed with it") {
+  TEST_CASE(
+      "end to end: a signed 'Hi' webhook gets the welcome queued in the outbox, committed with "
+      "it") {
     test::TempDir dir;
     const std::string db = dir.file("e2e.db");
     test::ChildProcess child({"serve", "--port", "0", "--db", db}, secret_env());
@@ -119,14 +127,20 @@ TEST_SUITE("cli serve") {
     REQUIRE(res);
     CHECK(res->status == 200);
     // The 200 came after COMMIT: the reply is already in the outbox, addressed with "+".
-    CHECK(test::count(db, "SELECT count(*) FROM outbox WHERE recipient = "
-                          "'919800000001' AND status = 'queued' AND json_extract(body, '$.to') = '+919800000001' "
-                          "AND json_extract(body, '$.interactive.type') = 'button'") == 1);
+    CHECK(
+        test::count(
+            db,
+            "SELECT count(*) FROM outbox WHERE recipient = "
+            "'919800000001' AND status = 'queued' AND json_extract(body, '$.to') = '+919800000001' "
+            "AND json_extract(body, '$.interactive.type') = 'button'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE resident = '919800000001'") == 2);
-    CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE direction = 'out' AND status = 'queued' "
-                          "AND step = 'first_dose_date' AND kind = 'welcome'") == 1);
+    CHECK(
+        test::count(db,
+                    "SELECT count(*) FROM transcript WHERE direction = 'out' AND status = 'queued' "
+                    "AND step = 'first_dose_date' AND kind = 'welcome'") == 1);
     CHECK(test::count(db, "SELECT count(*) FROM sessions WHERE step = 'first_dose_date'") == 1);
-    CHECK(test::count(db, "SELECT count(*) FROM venues") == 12);  // demo centres seeded on first start
+    CHECK(test::count(db, "SELECT count(*) FROM venues") ==
+          12);  // demo centres seeded on first start
     // The date, then a sticker: the session moves on, the sticker gets told what to send.
     auto date = post_signed(client, test::fixture("webhooks/text_first_dose_date.json"));
     REQUIRE(date);
@@ -137,16 +151,19 @@ TEST_SUITE("cli serve") {
     REQUIRE(metrics);
     // The welcome of a new conversation waits behind replies to residents already in one, and
     // so does the next reply to this resident while the welcome waits: never before it.
-    CHECK(metrics->body.find("vaxbot_outbox{status=\"queued\",priority=\"1\"} 2\n") != std::string::npos);
+    CHECK(metrics->body.find("vaxbot_outbox{status=\"queued\",priority=\"1\"} 2\n") !=
+          std::string::npos);
     CHECK(metrics->body.find("vaxbot_bookings{status=\"booked\"} 0\n") != std::string::npos);
-    CHECK(metrics->body.find("vaxbot_events_stored_total{result=\"new\"} 2\n") != std::string::npos);
+    CHECK(metrics->body.find("vaxbot_events_stored_total{result=\"new\"} 2\n") !=
+          std::string::npos);
     child.kill(SIGTERM);
     CHECK(child.wait() == 0);
   }
 
   TEST_CASE("refuses to start on broken content, naming file, line and column") {
     test::TempDir dir;
-    std::filesystem::copy(std::filesystem::path(VAXBOT_SOURCE_DIR) / "templates", dir.path() / "templates");
+    std::filesystem::copy(std::filesystem::path(VAXBOT_SOURCE_DIR) / "templates",
+                          dir.path() / "templates");
     std::string hi = test::read_file(dir.path() / "templates" / "hi.json");
     hi.replace(hi.find("\"btn_confirm\""), 13, "\"btn_confirmX\"");
     std::ofstream(dir.path() / "templates" / "hi.json") << hi;
@@ -202,7 +219,8 @@ TEST_SUITE("cli serve") {
     test::ChildProcess restarted({"serve", "--port", "0", "--db", db}, secret_env());
     for (const auto& id : acked) {
       INFO(id);
-      REQUIRE(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0 AND wamid='" + id + "'") == 1);
+      REQUIRE(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0 AND wamid='" + id +
+                                  "'") == 1);
     }
     httplib::Client client("127.0.0.1", restarted.port());
     // Re-deliver what got no answer, and some of what did (Meta retries are at-least-once).
@@ -216,7 +234,8 @@ TEST_SUITE("cli serve") {
     }
     const auto total = static_cast<std::int64_t>(acked.size() + unanswered.size());
     CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0") == total);
-    CHECK(test::count(db, "SELECT count(DISTINCT wamid) FROM messages WHERE outbound = 0") == total);
+    CHECK(test::count(db, "SELECT count(DISTINCT wamid) FROM messages WHERE outbound = 0") ==
+          total);
     restarted.kill(SIGTERM);
     CHECK(restarted.wait() == 0);
   }
@@ -258,7 +277,8 @@ TEST_SUITE("cli serve sending") {
     }
     auto date = post_signed(client, test::fixture("webhooks/text_first_dose_date.json"));
     REQUIRE(date);
-    REQUIRE(stand_in.wait_for(4, std::chrono::seconds(10)));  // the vaccine question and its receipt
+    REQUIRE(
+        stand_in.wait_for(4, std::chrono::seconds(10)));  // the vaccine question and its receipt
     auto health = client.Get("/healthz");
     REQUIRE(health);
     CHECK(nlohmann::json::parse(health->body)["sender"] == "ok");
@@ -266,10 +286,13 @@ TEST_SUITE("cli serve sending") {
     CHECK(child.wait() == 0);
     CHECK(test::count(db, "SELECT count(*) FROM messages WHERE wamid = '" + welcome_id +
                               "' AND status = 'read'") == 1);
-    CHECK(test::count(db, "SELECT count(*) FROM transcript WHERE kind = 'welcome' AND status = 'read' "
-                          "AND message_id = '" + welcome_id + "'") == 1);
-    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'") == 1);
-    CHECK(test::count(db, "SELECT count(*) FROM outbox") == 0);  // decided: out of the outbox
+    CHECK(test::count(db,
+                      "SELECT count(*) FROM transcript WHERE kind = 'welcome' AND status = 'read' "
+                      "AND message_id = '" +
+                          welcome_id + "'") == 1);
+    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'") ==
+          1);
+    CHECK(test::count(db, "SELECT count(*) FROM outbox") == 0);    // decided: out of the outbox
     CHECK(test::count(db, "SELECT count(*) FROM statuses") == 0);  // applied to the line, not kept
     CHECK(child.stderr_text().find("process-test-token") == std::string::npos);
   }
@@ -291,7 +314,8 @@ TEST_SUITE("cli serve sending") {
     CHECK(rate.wait() == 2);
   }
 
-  TEST_CASE("SIGKILL while sending: after a restart every reply is sent, once unless it was being sent") {
+  TEST_CASE(
+      "SIGKILL while sending: after a restart every reply is sent, once unless it was being sent") {
     test::TempDir dir;
     const auto pki = test::make_test_pki(dir.path());
     const std::string db = dir.file("crash.db");
@@ -326,8 +350,9 @@ TEST_SUITE("cli serve sending") {
       return a;
     });
     REQUIRE(stand_in.start().ok());
-    const std::vector<std::string> args = {"serve", "--port", "0", "--db", db, "--send-rate", "1000",
-                                           "--sender-threads", "8", "--mark-read", "off"};
+    const std::vector<std::string> args = {"serve", "--port",      "0",    "--db",
+                                           db,      "--send-rate", "1000", "--sender-threads",
+                                           "8",     "--mark-read", "off"};
     std::set<std::int64_t> claimed_at_kill;
     {
       test::ChildProcess child(args, sender_env(stand_in, pki));
@@ -338,18 +363,26 @@ TEST_SUITE("cli serve sending") {
       SQLite::Statement q(reader, "SELECT id FROM outbox WHERE status = 'sending'");
       while (q.executeStep()) claimed_at_kill.insert(q.getColumn(0).getInt64());
     }
-    const auto sent_before = test::count(db, "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'");
+    const auto sent_before =
+        test::count(db, "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'");
     CHECK(sent_before > 0);
     CHECK(sent_before < kRows);
     {
       test::ChildProcess child(args, sender_env(stand_in, pki));
-      CHECK(eventually([&] { return test::count(db, "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'") == kRows; },
-                       std::chrono::seconds(30)));
+      CHECK(eventually(
+          [&] {
+            return test::count(
+                       db,
+                       "SELECT count(*) FROM messages WHERE outbound = 1 AND status = 'sent'") ==
+                   kRows;
+          },
+          std::chrono::seconds(30)));
       child.kill(SIGTERM);
       CHECK(child.wait() == 0);
       CHECK(child.stderr_text().find("sending them again") != std::string::npos);
     }
-    std::map<std::int64_t, int> times;  // outbox id (row N has id N + 1) -> requests at the stand-in
+    std::map<std::int64_t, int>
+        times;  // outbox id (row N has id N + 1) -> requests at the stand-in
     for (const auto& r : stand_in.requests()) {
       const std::string text = nlohmann::json::parse(r.body)["text"]["body"];
       ++times[std::stoll(text.substr(4)) + 1];

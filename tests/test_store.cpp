@@ -179,9 +179,14 @@ TEST_SUITE("store database") {
                     },
                     10s)
                 .ok());
-    CHECK(test::count(path, "SELECT count(*) FROM transcript WHERE seq = 2 AND status = 'read'") == 1);
-    CHECK(test::count(path, "SELECT count(*) FROM sqlite_schema WHERE name IN ('inbox', 'outbox_body')") == 0);
-    CHECK(test::count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_queued_greetings'") == 1);
+    CHECK(test::count(path, "SELECT count(*) FROM transcript WHERE seq = 2 AND status = 'read'") ==
+          1);
+    CHECK(test::count(
+              path, "SELECT count(*) FROM sqlite_schema WHERE name IN ('inbox', 'outbox_body')") ==
+          0);
+    CHECK(test::count(
+              path, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_queued_greetings'") ==
+          1);
   }
 
   TEST_CASE("an unopenable path is an error, not an exception") {
@@ -325,12 +330,12 @@ TEST_SUITE("store writer") {
     CHECK(p.error().message == "poison");
     CHECK(good.get().ok());
     const std::string db = dir.file("b.db");
-    CHECK(test::count(db, "SELECT count(*) FROM messages WHERE outbound = 0 AND wamid='wamid.GOOD2'") == 1);
+    CHECK(test::count(
+              db, "SELECT count(*) FROM messages WHERE outbound = 0 AND wamid='wamid.GOOD2'") == 1);
     // Nothing of the failed submission is kept, not even its good message.
-    CHECK(
-        test::count(
-            db, "SELECT count(*) FROM messages WHERE wamid IN ('wamid.GOOD1','wamid.POISON')") ==
-        0);
+    CHECK(test::count(
+              db, "SELECT count(*) FROM messages WHERE wamid IN ('wamid.GOOD1','wamid.POISON')") ==
+          0);
     CHECK(metrics.render().find("vaxbot_commit_failures_total 2") != std::string::npos);
   }
 
@@ -473,7 +478,8 @@ TEST_SUITE("store writer tasks") {
       std::lock_guard lock(m);
       ++calls;
       heard.insert(heard.end(), ids.begin(), ids.end());
-      rows_when_heard = test::count(path, "SELECT count(*) FROM messages WHERE outbound = 0");  // visible: committed
+      rows_when_heard = test::count(
+          path, "SELECT count(*) FROM messages WHERE outbound = 0");  // visible: committed
     });
     REQUIRE(writer.submit({text("wamid.L1"), text("wamid.L2")}, 10s).ok());
     REQUIRE(writer.submit({text("wamid.L1")}, 10s).ok());  // a duplicate: not heard again
@@ -687,7 +693,7 @@ TEST_SUITE("store outbox") {
     Outboxed o;
     const auto id = o.queue("918", "hello");
     o.with_store([&](store::OutboxStore& s) { REQUIRE(s.claim(5000, 1)->size() == 1); });
-    o.status_webhook("wamid.Y", core::DeliveryState::kRead);   // before Meta's answer
+    o.status_webhook("wamid.Y", core::DeliveryState::kRead);            // before Meta's answer
     o.status_webhook("wamid.NOBODY", core::DeliveryState::kDelivered);  // no reply of ours
     CHECK(test::count(o.path, "SELECT count(*) FROM statuses") == 2);
     o.with_store([&](store::OutboxStore& s) {

@@ -183,9 +183,11 @@ TEST_SUITE("templates split") {
     auto cut = templates::split(raw, "Hello Ananya, 100% at UPHC, 12 09:00!");
     REQUIRE(cut.has_value());
     CHECK(cut->pieces == std::vector<std::string>{"Hello ", ", 100% at ", "", "!"});
-    CHECK(cut->values == std::vector<std::string>{"Ananya", "", "UPHC, 12 09:00"});  // first place wins
+    CHECK(cut->values ==
+          std::vector<std::string>{"Ananya", "", "UPHC, 12 09:00"});  // first place wins
     std::string joined = cut->pieces[0];
-    for (std::size_t i = 0; i < cut->values.size(); ++i) joined += cut->values[i] + cut->pieces[i + 1];
+    for (std::size_t i = 0; i < cut->values.size(); ++i)
+      joined += cut->values[i] + cut->pieces[i + 1];
     CHECK(joined == "Hello Ananya, 100% at UPHC, 12 09:00!");
     CHECK(templates::split("No placeholders.", "No placeholders.")->values.empty());
     CHECK_FALSE(templates::split("No placeholders.", "Something else."));

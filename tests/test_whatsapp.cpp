@@ -37,16 +37,23 @@ TEST_SUITE("whatsapp signature") {
   TEST_CASE("matches the published HMAC of every fixture") {
     const std::pair<const char*, const char*> vectors[] = {
         {"document.json", "e647b9bf2d3fdfcb9d9d392345f66c0c829df4448992c5e18611dade135c02bd"},
-        {"image_with_caption.json", "96b41b4a3abf088aa083965a6865e9e5aa27fd16b5df975868a76a9ac7f553fe"},
-        {"interactive_button_reply.json", "e00fe9b88046e6cd9a43c58bad29b83884737d21e95e888d70b264e0c8b02f02"},
-        {"interactive_list_reply.json", "c8e149960182cca1b1a429f526f77a8c165a94ac7fab4143a3fcf043b831a5e0"},
+        {"image_with_caption.json",
+         "96b41b4a3abf088aa083965a6865e9e5aa27fd16b5df975868a76a9ac7f553fe"},
+        {"interactive_button_reply.json",
+         "e00fe9b88046e6cd9a43c58bad29b83884737d21e95e888d70b264e0c8b02f02"},
+        {"interactive_list_reply.json",
+         "c8e149960182cca1b1a429f526f77a8c165a94ac7fab4143a3fcf043b831a5e0"},
         {"location.json", "e160a37051acf8ac75846ccb6b6c91f38f99bb179f604b63eadbd5fb0ca7560e"},
-        {"multi_message_batch.json", "863be8ab02a4f70738128cdd171cc066fd0d151d74d5631c2b2be6eac60c87cb"},
-        {"status_delivered.json", "9cb732f53f35edc567c44d92c400b1ce82d4ec7a8bef2c3dbc8c1344bd369cbb"},
+        {"multi_message_batch.json",
+         "863be8ab02a4f70738128cdd171cc066fd0d151d74d5631c2b2be6eac60c87cb"},
+        {"status_delivered.json",
+         "9cb732f53f35edc567c44d92c400b1ce82d4ec7a8bef2c3dbc8c1344bd369cbb"},
         {"status_failed.json", "0c872f11425f114ca041f4bea555f06a05b0418a33d33633970be1b46c01c906"},
-        {"text_first_dose_date.json", "3ee80a4e9026d71ab3f58a1f920ed8625067fec3fea253acd1572669615c4271"},
+        {"text_first_dose_date.json",
+         "3ee80a4e9026d71ab3f58a1f920ed8625067fec3fea253acd1572669615c4271"},
         {"text_hi.json", "d1b8710fdc2cec5d41f36f6f1143a59e430b2fedf3bcd64cf1ff2912eeb3fbcb"},
-        {"unsupported_type.json", "2345798c2dfe977aafc9a03e0e1961d4f388f2330fb78c3f5dea25cf0111d54a"},
+        {"unsupported_type.json",
+         "2345798c2dfe977aafc9a03e0e1961d4f388f2330fb78c3f5dea25cf0111d54a"},
     };
     whatsapp::SignatureVerifier verifier(test::kFixtureSecret);
     for (const auto& [file, hex] : vectors) {
@@ -62,14 +69,16 @@ TEST_SUITE("whatsapp signature") {
     const std::string body = test::fixture("webhooks/text_hi.json");
     const std::string good = verifier.sign(body);
     std::string upper = good;
-    for (std::size_t i = 7; i < upper.size(); ++i) upper[i] = static_cast<char>(std::toupper(upper[i]));
+    for (std::size_t i = 7; i < upper.size(); ++i)
+      upper[i] = static_cast<char>(std::toupper(upper[i]));
     CHECK(verifier.verify(body, upper) == whatsapp::SignatureCheck::kValid);  // hex case is free
 
     CHECK(verifier.verify(body, "") == whatsapp::SignatureCheck::kMissing);
     CHECK(verifier.verify(body, good.substr(7)) == whatsapp::SignatureCheck::kMalformed);
     CHECK(verifier.verify(body, "sha1=" + good.substr(7)) == whatsapp::SignatureCheck::kMalformed);
     CHECK(verifier.verify(body, good + "0") == whatsapp::SignatureCheck::kMalformed);
-    CHECK(verifier.verify(body, good.substr(0, good.size() - 1)) == whatsapp::SignatureCheck::kMalformed);
+    CHECK(verifier.verify(body, good.substr(0, good.size() - 1)) ==
+          whatsapp::SignatureCheck::kMalformed);
     std::string not_hex = good;
     not_hex.back() = 'g';
     CHECK(verifier.verify(body, not_hex) == whatsapp::SignatureCheck::kMalformed);
@@ -241,9 +250,11 @@ TEST_SUITE("whatsapp webhook parser") {
     const auto m = message(parse_fixture("text_unicode_escapes.json"), 0);
     CHECK(m.text ==
           "\xe0\xa6\xa8\xe0\xa6\xae\xe0\xa6\xb8\xe0\xa7\x8d\xe0\xa6\x95\xe0\xa6\xbe\xe0\xa6\xb0 "
-          "\xf0\x9f\x99\x8f \xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4\xe0\xa5\x87");
-    CHECK(m.profile_name == "\xe0\xa6\x85\xe0\xa6\xa8\xe0\xa6\xa8\xe0\xa7\x8d\xe0\xa6\xaf\xe0\xa6\xbe "
-                            "\xe0\xa6\xb8\xe0\xa7\x87\xe0\xa6\xa8");
+          "\xf0\x9f\x99\x8f "
+          "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4\xe0\xa5\x87");
+    CHECK(m.profile_name ==
+          "\xe0\xa6\x85\xe0\xa6\xa8\xe0\xa6\xa8\xe0\xa7\x8d\xe0\xa6\xaf\xe0\xa6\xbe "
+          "\xe0\xa6\xb8\xe0\xa7\x87\xe0\xa6\xa8");
   }
 
   TEST_CASE("a 7,000-character text is kept whole") {
@@ -306,6 +317,7 @@ TEST_SUITE("whatsapp webhook parser") {
     auto w = whatsapp::parse_webhook(test::text_webhook(ids));
     REQUIRE(w.ok());
     REQUIRE(w->events.size() == 1000);
-    for (int i = 0; i < 1000; ++i) CHECK(message(*w, static_cast<std::size_t>(i)).id == ids[static_cast<std::size_t>(i)]);
+    for (int i = 0; i < 1000; ++i)
+      CHECK(message(*w, static_cast<std::size_t>(i)).id == ids[static_cast<std::size_t>(i)]);
   }
 }

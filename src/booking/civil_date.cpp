@@ -1,8 +1,7 @@
 #include "booking/civil_date.h"
 
-#include <cstdio>
-
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 namespace vaxbot::booking {

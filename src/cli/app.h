@@ -24,18 +24,19 @@ struct AppOptions {
   conversation::ContentPaths content;
   store::DatabaseOptions database;
   store::WriterOptions writer;
-  std::string id_key_file;  // empty: "<db>.idkey"
+  std::string id_key_file;                      // empty: "<db>.idkey"
   std::optional<outbox::OutboxOptions> outbox;  // unset: replies wait in the outbox unsent
 };
 
 class App {
  public:
   // Prints what is wrong (file:line:col for content) to stderr and returns an error.
-  static core::Result<std::unique_ptr<App>> open(const AppOptions& options, const core::Clock& clock,
-                                                 core::Registry& metrics);
+  static core::Result<std::unique_ptr<App>> open(const AppOptions& options,
+                                                 const core::Clock& clock, core::Registry& metrics);
   store::Writer& writer() { return *writer_; }
   outbox::Outbox* outbox() { return outbox_.get(); }
-  // In order: the outbox finishes its sends, the writer commits what is queued, the checkpointer stops.
+  // In order: the outbox finishes its sends, the writer commits what is queued, the checkpointer
+  // stops.
   void stop();
   ~App();  // stops
 

@@ -37,7 +37,8 @@ void show(const std::string& body, std::ostream& out) {
   out << inter["body"].value("text", "") << "\n";
   int n = 0;
   if (inter.value("type", "") == "button") {
-    for (const auto& b : inter["action"]["buttons"]) out << "  [" << ++n << "] " << b["reply"].value("title", "") << "\n";
+    for (const auto& b : inter["action"]["buttons"])
+      out << "  [" << ++n << "] " << b["reply"].value("title", "") << "\n";
   } else {
     out << "  (" << inter["action"].value("button", "") << ")\n";
     for (const auto& section : inter["action"]["sections"]) {
@@ -55,13 +56,15 @@ void show(const std::string& body, std::ostream& out) {
 int chat(const std::vector<std::string>& argv) {
   auto parsed = Args::parse(argv, kChatOptions);
   if (!parsed.ok()) {
-    std::cerr << "vaxbot chat: " << parsed.error().message << "\n" << usage("vaxbot chat [options]", kChatOptions);
+    std::cerr << "vaxbot chat: " << parsed.error().message << "\n"
+              << usage("vaxbot chat [options]", kChatOptions);
     return 2;
   }
   const Args& args = *parsed;
   if (args.has("help")) {
-    std::cout << usage("vaxbot chat [options]", kChatOptions)
-              << "\nType as a resident would; /photo, /sticker, /location send those; Ctrl-D ends.\n";
+    std::cout
+        << usage("vaxbot chat [options]", kChatOptions)
+        << "\nType as a resident would; /photo, /sticker, /location send those; Ctrl-D ends.\n";
     return 0;
   }
   core::set_log_level("warn");

@@ -22,7 +22,8 @@ const std::vector<OptionSpec> kCheckOptions = with_content_options({
 int check(const std::vector<std::string>& argv) {
   auto parsed = Args::parse(argv, kCheckOptions);
   if (!parsed.ok()) {
-    std::cerr << "vaxbot check: " << parsed.error().message << "\n" << usage("vaxbot check [options]", kCheckOptions);
+    std::cerr << "vaxbot check: " << parsed.error().message << "\n"
+              << usage("vaxbot check [options]", kCheckOptions);
     return 2;
   }
   if (parsed->has("help")) {

@@ -57,7 +57,8 @@ class StoreWorld final : public flow::World {
     const auto* t = content_.catalog.id_type(key);
     return t ? localized(t->name, l) : key;
   }
-  std::vector<flow::Option> centres(Language l, const std::string& vaccine, const std::string& from) override {
+  std::vector<flow::Option> centres(Language l, const std::string& vaccine,
+                                    const std::string& from) override {
     std::vector<flow::Option> out;
     auto date = booking::parse_iso(from);
     if (!date.ok()) return out;
@@ -75,8 +76,9 @@ class StoreWorld final : public flow::World {
     if (!check(free)) return out;
     for (const auto& s : *free) {
       out.push_back({std::to_string(s.id),
-                     content_.texts.render(l, "slot_row_title",
-                                           {{"date", booking::to_ddmmyyyy(s.date)}, {"time", s.start + "-" + s.end}}),
+                     content_.texts.render(
+                         l, "slot_row_title",
+                         {{"date", booking::to_ddmmyyyy(s.date)}, {"time", s.start + "-" + s.end}}),
                      content_.texts.render(l, "slot_row_description",
                                            {{"seats", std::to_string(s.free_seats())}})});
     }
@@ -100,17 +102,21 @@ class StoreWorld final : public flow::World {
     }
     return b;
   }
-  std::optional<flow::BookingView> active_booking_for_id(Language l, const std::string& hash) override {
+  std::optional<flow::BookingView> active_booking_for_id(Language l,
+                                                         const std::string& hash) override {
     auto b = slots_.active_booking_for(hash);
     if (!check(b) || !b->has_value()) return std::nullopt;
     return view(l, **b);
   }
-  std::optional<flow::BookingView> active_booking_for_resident(Language l, const std::string& resident) override {
+  std::optional<flow::BookingView> active_booking_for_resident(
+      Language l, const std::string& resident) override {
     auto b = slots_.active_booking_for_resident(resident);
     if (!check(b) || !b->has_value()) return std::nullopt;
     return view(l, **b);
   }
-  std::string id_hash(const std::string& normalised) override { return conversation::id_hash(key_, normalised); }
+  std::string id_hash(const std::string& normalised) override {
+    return conversation::id_hash(key_, normalised);
+  }
   std::string new_reference() override {
     auto r = booking::generate_reference(random_);
     if (!r.ok()) {
@@ -136,7 +142,8 @@ class StoreWorld final : public flow::World {
     flow::BookingView b = describe_slot(l, booking.slot_id).value_or(flow::BookingView{});
     b.reference = booking.reference;
     b.id_type = id_type_name(l, booking.id_type);
-    b.id_masked = booking.id_type == "aadhaar" ? "XXXX XXXX " + booking.id_last4 : "****" + booking.id_last4;
+    b.id_masked =
+        booking.id_type == "aadhaar" ? "XXXX XXXX " + booking.id_last4 : "****" + booking.id_last4;
     return b;
   }
 
@@ -204,12 +211,12 @@ store::Reply transcript_reply(const templates::Templates& texts, Language langua
 
 // The longest a placeholder's value usually is, for the length checks.
 std::size_t longest_value(const std::string& placeholder) {
-  if (placeholder == "booking") return 300;    // a booking summary
-  if (placeholder == "address") return 72;     // data/ keeps addresses to a row description
-  if (placeholder == "date") return 10;        // 14/11/2025
-  if (placeholder == "time") return 11;        // 09:00-11:00
+  if (placeholder == "booking") return 300;  // a booking summary
+  if (placeholder == "address") return 72;   // data/ keeps addresses to a row description
+  if (placeholder == "date") return 10;      // 14/11/2025
+  if (placeholder == "time") return 11;      // 09:00-11:00
   if (placeholder == "seats") return 3;
-  return 24;                                   // names: centres, vaccines, residents
+  return 24;  // names: centres, vaccines, residents
 }
 
 }  // namespace
@@ -218,7 +225,8 @@ std::string id_hash(const std::string& key, const std::string& normalised_id) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(normalised_id.data()), normalised_id.size(), mac, &len);
+       reinterpret_cast<const unsigned char*>(normalised_id.data()), normalised_id.size(), mac,
+       &len);
   return core::to_hex(mac, len);
 }
 
@@ -236,9 +244,10 @@ struct Conversation::Impl {
   core::Status message(const core::InboundMessage& m);
 };
 
-Conversation::Conversation(const Content& content, const core::Clock& clock, booking::RandomSource& random,
-                           std::string id_key)
-    : impl_(new Impl{content, clock, random, std::move(id_key), nullptr, nullptr, nullptr, nullptr}) {}
+Conversation::Conversation(const Content& content, const core::Clock& clock,
+                           booking::RandomSource& random, std::string id_key)
+    : impl_(new Impl{content, clock, random, std::move(id_key), nullptr, nullptr, nullptr,
+                     nullptr}) {}
 
 Conversation::~Conversation() = default;
 
@@ -262,7 +271,8 @@ core::Status Conversation::handle(store::Database& db, const core::Event& event)
     // Meta's report on a reply: the row and its transcript line move forward.
     std::string error;
     if (st->error_code != 0) error = std::to_string(st->error_code) + " " + st->error_title;
-    return impl_->outbox->apply_status(st->message_id, std::string(core::to_string(st->state)), error);
+    return impl_->outbox->apply_status(st->message_id, std::string(core::to_string(st->state)),
+                                       error);
   }
   return core::ok_status();  // unusable parts are recorded by the store, nothing more to do
 }
@@ -310,8 +320,15 @@ core::Status Conversation::Impl::message(const core::InboundMessage& m) {
   }
 
   const flow::Session& s = turn.session;
-  store::SessionRow row{m.from, content.flow.id, s.step, std::string(core::code(s.language)),
-                        vars_to_json(s.vars), s.misses, s.page, s.pending, s.updated_ms};
+  store::SessionRow row{m.from,
+                        content.flow.id,
+                        s.step,
+                        std::string(core::code(s.language)),
+                        vars_to_json(s.vars),
+                        s.misses,
+                        s.page,
+                        s.pending,
+                        s.updated_ms};
   if (auto st = conversations->save_session(row); !st.ok()) return st;
   if (!step_before.empty()) {
     if (auto st = conversations->set_step(m.id, step_before); !st.ok()) return st;
@@ -328,7 +345,8 @@ core::Status Conversation::Impl::message(const core::InboundMessage& m) {
   return core::ok_status();
 }
 
-core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::Diagnostic>& problems) {
+core::Result<Content> load_content(const ContentPaths& paths,
+                                   std::vector<core::Diagnostic>& problems) {
   const std::size_t before = problems.size();
   auto flow = flow::load_flow(paths.flows / paths.flow_file, problems);
   // Read what can be read, so one run reports every problem (keys, lengths) at once.
@@ -352,8 +370,9 @@ core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::
   for (const auto& [key, step] : used) {
     if (!texts->has(key)) {
       problems.push_back(core::at_definition(flow_file, flow_text, step,
-                                      "template \"" + key + "\"" + (step.empty() ? "" : " (step \"" + step + "\")") +
-                                          " is not in templates/"));
+                                             "template \"" + key + "\"" +
+                                                 (step.empty() ? "" : " (step \"" + step + "\")") +
+                                                 " is not in templates/"));
     }
   }
   std::set<std::string> buttons, rows, descriptions, bodies;
@@ -379,9 +398,10 @@ core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::
         std::size_t n = templates::length(texts->render(l, k, {}));
         for (const auto& p : templates::placeholders(*t)) n += longest_value(p);
         if (n > max) {
-          problems.push_back(texts->locate(l, k, "\"" + k + "\" is " + std::to_string(n) +
-                                                     " characters with its placeholders filled; a " + what +
-                                                     " takes at most " + std::to_string(max)));
+          problems.push_back(texts->locate(l, k,
+                                           "\"" + k + "\" is " + std::to_string(n) +
+                                               " characters with its placeholders filled; a " +
+                                               what + " takes at most " + std::to_string(max)));
         }
       }
     };
@@ -390,7 +410,8 @@ core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::
     limit(descriptions, kMaxRowDescription, "list row description");
     limit(bodies, kMaxInteractiveBody, "message body");
   }
-  if (problems.size() > before) return core::make_error(core::ErrorCode::kInvalidInput, "content has problems");
+  if (problems.size() > before)
+    return core::make_error(core::ErrorCode::kInvalidInput, "content has problems");
   return Content{std::move(*flow), std::move(*texts), std::move(catalog.catalog)};
 }
 

@@ -46,7 +46,8 @@ struct ContentPaths {
 // Loads and cross-checks everything staff edit: every template key the flow
 // and the engine use exists in every language, every text fits WhatsApp's
 // limits. Problems are appended to `problems` as file:line:col diagnostics.
-core::Result<Content> load_content(const ContentPaths& paths, std::vector<core::Diagnostic>& problems);
+core::Result<Content> load_content(const ContentPaths& paths,
+                                   std::vector<core::Diagnostic>& problems);
 
 class Conversation {
  public:

@@ -30,12 +30,17 @@ Diagnostic at_key(const std::string& file, std::string_view text, std::string_vi
 Diagnostic at_definition(const std::string& file, std::string_view text, std::string_view key,
                          std::string message) {
   const std::string quoted = "\"" + std::string(key) + "\"";
-  for (auto pos = text.find(quoted); pos != std::string_view::npos; pos = text.find(quoted, pos + 1)) {
+  for (auto pos = text.find(quoted); pos != std::string_view::npos;
+       pos = text.find(quoted, pos + 1)) {
     std::size_t i = pos + quoted.size();
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+      ++i;
     if (i >= text.size() || text[i] != ':') continue;
     ++i;
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+      ++i;
     if (i < text.size() && text[i] == '{') {
       Diagnostic d{file, 1, 1, std::move(message)};
       locate(text, pos, d.line, d.col);

@@ -51,11 +51,15 @@ std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>,
 
 }  // namespace
 
-std::string_view to_string(MessageKind kind) { return name_of(kKindNames, kind); }
+std::string_view to_string(MessageKind kind) {
+  return name_of(kKindNames, kind);
+}
 std::optional<MessageKind> message_kind_from_string(std::string_view name) {
   return value_of(kKindNames, name);
 }
-std::string_view to_string(DeliveryState state) { return name_of(kStateNames, state); }
+std::string_view to_string(DeliveryState state) {
+  return name_of(kStateNames, state);
+}
 std::optional<DeliveryState> delivery_state_from_string(std::string_view name) {
   return value_of(kStateNames, name);
 }

@@ -14,9 +14,12 @@ inline constexpr std::array<Language, 3> kLanguages = {Language::kEn, Language::
 
 constexpr std::string_view code(Language l) {
   switch (l) {
-    case Language::kEn: return "en";
-    case Language::kBn: return "bn";
-    case Language::kHi: return "hi";
+    case Language::kEn:
+      return "en";
+    case Language::kBn:
+      return "bn";
+    case Language::kHi:
+      return "hi";
   }
   return "en";
 }

@@ -51,8 +51,8 @@ Histogram& Registry::histogram(const std::string& name, const std::string& help,
   return h;
 }
 
-void Registry::gauge(const std::string& name, const std::string& help,
-                     std::function<double()> read, const std::string& labels) {
+void Registry::gauge(const std::string& name, const std::string& help, std::function<double()> read,
+                     const std::string& labels) {
   std::lock_guard lock(mutex_);
   series_.push_back({family(name, help, "gauge"), labels, nullptr, nullptr, std::move(read)});
 }

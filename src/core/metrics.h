@@ -47,7 +47,8 @@ class Histogram {
 class Registry {
  public:
   // labels: Prometheus label text without braces, e.g. `outcome="ok"`; may be empty.
-  Counter& counter(const std::string& name, const std::string& help, const std::string& labels = "");
+  Counter& counter(const std::string& name, const std::string& help,
+                   const std::string& labels = "");
   Histogram& histogram(const std::string& name, const std::string& help, std::vector<double> bounds,
                        const std::string& labels = "");
   // A gauge whose value is read when rendering (queue depth, ...).

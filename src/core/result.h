@@ -17,12 +17,12 @@
 namespace vaxbot::core {
 
 enum class ErrorCode {
-  kInvalidInput,   // the input is wrong; retrying the same input will not help
-  kNotFound,       // the thing asked for does not exist
-  kConflict,       // the request is valid but the state does not allow it (e.g. slot full)
-  kUnavailable,    // a resource is temporarily unavailable; retry later
-  kOverloaded,     // too much work queued; retry later
-  kInternal,       // a bug or an unexpected library failure
+  kInvalidInput,  // the input is wrong; retrying the same input will not help
+  kNotFound,      // the thing asked for does not exist
+  kConflict,      // the request is valid but the state does not allow it (e.g. slot full)
+  kUnavailable,   // a resource is temporarily unavailable; retry later
+  kOverloaded,    // too much work queued; retry later
+  kInternal,      // a bug or an unexpected library failure
 };
 
 const char* to_string(ErrorCode code);
@@ -35,7 +35,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
@@ -59,7 +59,9 @@ class [[nodiscard]] Result {
 // Result<void>: success carries nothing.
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 inline Error make_error(ErrorCode code, std::string message) {
   return Error{code, std::move(message)};

@@ -17,7 +17,7 @@ using core::MessageKind;
 constexpr std::string_view kMoreId = "more";
 constexpr std::string_view kLangPrefix = "lang:";
 constexpr std::size_t kRowsPerPage = kMaxListRows - 1;  // one row left for "more"
-constexpr std::size_t kTapLookupRows = 90;               // how far a tap on an old list is looked up
+constexpr std::size_t kTapLookupRows = 90;              // how far a tap on an old list is looked up
 
 enum class Command { kNone, kGreeting, kRestart, kHelp, kStatus, kCancel, kLanguage };
 
@@ -34,38 +34,61 @@ std::string normalise(std::string_view s) {
     space = false;
     out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
-  while (!out.empty() && (out.back() == '!' || out.back() == '.' || out.back() == '?')) out.pop_back();
+  while (!out.empty() && (out.back() == '!' || out.back() == '.' || out.back() == '?'))
+    out.pop_back();
   return out;
 }
 
 Command command_of(const std::string& t) {
   static const std::vector<std::string> greetings = {
-      "hi", "hii", "hello", "hey", "helo", "hlo", "namaste", "namaskar", "nomoskar", "start",
-      "\xe0\xa6\xa8\xe0\xa6\xae\xe0\xa6\xb8\xe0\xa7\x8d\xe0\xa6\x95\xe0\xa6\xbe\xe0\xa6\xb0",  // নমস্কার
-      "\xe0\xa6\xb9\xe0\xa7\x8d\xe0\xa6\xaf\xe0\xa6\xbe\xe0\xa6\xb2\xe0\xa7\x8b",              // হ্যালো
-      "\xe0\xa6\xb9\xe0\xa6\xbe\xe0\xa6\x87",                                                  // হাই
-      "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4\xe0\xa5\x87",              // नमस्ते
-      "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\x95\xe0\xa4\xbe\xe0\xa4\xb0",  // नमस्कार
-      "\xe0\xa4\xb9\xe0\xa5\x87\xe0\xa4\xb2\xe0\xa5\x8b",                                      // हेलो
-      "\xe0\xa4\xb9\xe0\xa4\xbe\xe0\xa4\x87",                                                  // हाइ
+      "hi",
+      "hii",
+      "hello",
+      "hey",
+      "helo",
+      "hlo",
+      "namaste",
+      "namaskar",
+      "nomoskar",
+      "start",
+      "\xe0\xa6\xa8\xe0\xa6\xae\xe0\xa6\xb8\xe0\xa7\x8d\xe0\xa6\x95\xe0\xa6\xbe\xe0\xa6"
+      "\xb0",  // নমস্কার
+      "\xe0\xa6\xb9\xe0\xa7\x8d\xe0\xa6\xaf\xe0\xa6\xbe\xe0\xa6\xb2\xe0\xa7\x8b",  // হ্যালো
+      "\xe0\xa6\xb9\xe0\xa6\xbe\xe0\xa6\x87",                                      // হাই
+      "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4\xe0\xa5\x87",  // नमस्ते
+      "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\x95\xe0\xa4\xbe\xe0\xa4"
+      "\xb0",                                              // नमस्कार
+      "\xe0\xa4\xb9\xe0\xa5\x87\xe0\xa4\xb2\xe0\xa5\x8b",  // हेलो
+      "\xe0\xa4\xb9\xe0\xa4\xbe\xe0\xa4\x87",              // हाइ
   };
   static const std::vector<std::pair<Command, std::vector<std::string>>> words = {
-      {Command::kRestart, {"restart", "start again", "menu",
-                           "\xe0\xa6\x86\xe0\xa6\xac\xe0\xa6\xbe\xe0\xa6\xb0 \xe0\xa6\xb6\xe0\xa7\x81\xe0\xa6\xb0\xe0\xa7\x81",  // আবার শুরু
-                           "\xe0\xa4\xab\xe0\xa4\xbf\xe0\xa4\xb0 \xe0\xa4\xb8\xe0\xa5\x87 \xe0\xa4\xb6\xe0\xa5\x81\xe0\xa4\xb0\xe0\xa5\x82"}},  // फिर से शुरू
-      {Command::kHelp, {"help", "?", "\xe0\xa6\xb8\xe0\xa6\xbe\xe0\xa6\xb9\xe0\xa6\xbe\xe0\xa6\xaf\xe0\xa7\x8d\xe0\xa6\xaf",  // সাহায্য
-                        "\xe0\xa4\xae\xe0\xa4\xa6\xe0\xa4\xa6"}},                                                          // मदद
-      {Command::kStatus, {"status", "my booking",
-                          "\xe0\xa6\xb8\xe0\xa7\x8d\xe0\xa6\x9f\xe0\xa7\x8d\xe0\xa6\xaf\xe0\xa6\xbe\xe0\xa6\x9f\xe0\xa6\xbe\xe0\xa6\xb8",  // স্ট্যাটাস
-                          "\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa5\xe0\xa4\xbf\xe0\xa4\xa4\xe0\xa4\xbf"}},  // स्थिति
-      {Command::kCancel, {"cancel", "cancel booking",
-                          "\xe0\xa6\xac\xe0\xa6\xbe\xe0\xa6\xa4\xe0\xa6\xbf\xe0\xa6\xb2",  // বাতিল
-                          "\xe0\xa4\xb0\xe0\xa4\xa6\xe0\xa5\x8d\xe0\xa4\xa6"}},            // रद्द
-      {Command::kLanguage, {"language", "lang", "bhasha",
-                            "\xe0\xa6\xad\xe0\xa6\xbe\xe0\xa6\xb7\xe0\xa6\xbe",   // ভাষা
-                            "\xe0\xa4\xad\xe0\xa4\xbe\xe0\xa4\xb7\xe0\xa4\xbe"}},  // भाषा
+      {Command::kRestart,
+       {"restart", "start again", "menu",
+        "\xe0\xa6\x86\xe0\xa6\xac\xe0\xa6\xbe\xe0\xa6\xb0 "
+        "\xe0\xa6\xb6\xe0\xa7\x81\xe0\xa6\xb0\xe0\xa7\x81",  // আবার শুরু
+        "\xe0\xa4\xab\xe0\xa4\xbf\xe0\xa4\xb0 \xe0\xa4\xb8\xe0\xa5\x87 "
+        "\xe0\xa4\xb6\xe0\xa5\x81\xe0\xa4\xb0\xe0\xa5\x82"}},  // फिर से शुरू
+      {Command::kHelp,
+       {"help", "?",
+        "\xe0\xa6\xb8\xe0\xa6\xbe\xe0\xa6\xb9\xe0\xa6\xbe\xe0\xa6\xaf\xe0\xa7\x8d\xe0\xa6"
+        "\xaf",                                    // সাহায্য
+        "\xe0\xa4\xae\xe0\xa4\xa6\xe0\xa4\xa6"}},  // मदद
+      {Command::kStatus,
+       {"status", "my booking",
+        "\xe0\xa6\xb8\xe0\xa7\x8d\xe0\xa6\x9f\xe0\xa7\x8d\xe0\xa6\xaf\xe0\xa6\xbe\xe0\xa6\x9f"
+        "\xe0\xa6\xbe\xe0\xa6\xb8",  // স্ট্যাটাস
+        "\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa5\xe0\xa4\xbf\xe0\xa4\xa4\xe0\xa4\xbf"}},  // स्थिति
+      {Command::kCancel,
+       {"cancel", "cancel booking",
+        "\xe0\xa6\xac\xe0\xa6\xbe\xe0\xa6\xa4\xe0\xa6\xbf\xe0\xa6\xb2",  // বাতিল
+        "\xe0\xa4\xb0\xe0\xa4\xa6\xe0\xa5\x8d\xe0\xa4\xa6"}},            // रद्द
+      {Command::kLanguage,
+       {"language", "lang", "bhasha",
+        "\xe0\xa6\xad\xe0\xa6\xbe\xe0\xa6\xb7\xe0\xa6\xbe",    // ভাষা
+        "\xe0\xa4\xad\xe0\xa4\xbe\xe0\xa4\xb7\xe0\xa4\xbe"}},  // भाषा
   };
-  if (std::find(greetings.begin(), greetings.end(), t) != greetings.end()) return Command::kGreeting;
+  if (std::find(greetings.begin(), greetings.end(), t) != greetings.end())
+    return Command::kGreeting;
   for (const auto& [cmd, list] : words) {
     if (std::find(list.begin(), list.end(), t) != list.end()) return cmd;
   }
@@ -192,9 +215,11 @@ class Engine {
     for (std::size_t i = 0; i + 1 < r.size();) {
       const Reply& notice = r[i];
       Reply& next = r[i + 1];
-      const std::size_t limit = next.kind == Reply::Kind::kText ? kMaxTextBody : kMaxInteractiveBody;
+      const std::size_t limit =
+          next.kind == Reply::Kind::kText ? kMaxTextBody : kMaxInteractiveBody;
       if (notice.kind != Reply::Kind::kText || next.kind == Reply::Kind::kTemplate ||
-          templates::length(notice.body) + kFoldSeparator.size() + templates::length(next.body) > limit) {
+          templates::length(notice.body) + kFoldSeparator.size() + templates::length(next.body) >
+              limit) {
         ++i;
         continue;
       }
@@ -244,9 +269,14 @@ class Engine {
 
   std::string booking_summary(const BookingView& b) {
     return texts_.render(lang(), "booking_summary",
-                         {{"reference", b.reference}, {"centre", b.centre}, {"address", b.address},
-                          {"date", b.date}, {"time", b.time}, {"vaccine", b.vaccine},
-                          {"id_type", b.id_type}, {"id_masked", b.id_masked}});
+                         {{"reference", b.reference},
+                          {"centre", b.centre},
+                          {"address", b.address},
+                          {"date", b.date},
+                          {"time", b.time},
+                          {"vaccine", b.vaccine},
+                          {"id_type", b.id_type},
+                          {"id_masked", b.id_masked}});
   }
 
   // ---- starting, language, global commands ----
@@ -277,7 +307,8 @@ class Engine {
   std::vector<Option> language_options() const {
     return {{"lang:en", "English", ""},
             {"lang:bn", "\xe0\xa6\xac\xe0\xa6\xbe\xe0\xa6\x82\xe0\xa6\xb2\xe0\xa6\xbe", ""},
-            {"lang:hi", "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80", ""}};
+            {"lang:hi", "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80",
+             ""}};
   }
 
   void set_language(const std::string& code) {
@@ -334,8 +365,12 @@ class Engine {
     if (s.pending == "language") {
       const std::vector<std::pair<std::string, std::vector<std::string>>> names = {
           {"en", {"1", "english", "en"}},
-          {"bn", {"2", "bangla", "bengali", "bn", "\xe0\xa6\xac\xe0\xa6\xbe\xe0\xa6\x82\xe0\xa6\xb2\xe0\xa6\xbe"}},
-          {"hi", {"3", "hindi", "hi", "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80"}}};
+          {"bn",
+           {"2", "bangla", "bengali", "bn",
+            "\xe0\xa6\xac\xe0\xa6\xbe\xe0\xa6\x82\xe0\xa6\xb2\xe0\xa6\xbe"}},
+          {"hi",
+           {"3", "hindi", "hi",
+            "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80"}}};
       for (const auto& [code, list] : names) {
         if (std::find(list.begin(), list.end(), text) != list.end()) {
           set_language(code);
@@ -348,8 +383,10 @@ class Engine {
     if (s.pending == "cancel") {
       const std::string yes_title = normalise(texts_.render(lang(), "btn_yes_cancel"));
       const std::string no_title = normalise(texts_.render(lang(), "btn_no_keep"));
-      const bool yes = msg_.reply_id == "cancel_yes" || text == "1" || text == "yes" || text == yes_title;
-      const bool no = msg_.reply_id == "cancel_no" || text == "2" || text == "no" || text == no_title;
+      const bool yes =
+          msg_.reply_id == "cancel_yes" || text == "1" || text == "yes" || text == yes_title;
+      const bool no =
+          msg_.reply_id == "cancel_no" || text == "2" || text == "no" || text == no_title;
       const std::string reference = get(s.vars, "cancel_reference");
       s.pending.clear();
       s.vars.erase("cancel_reference");
@@ -380,9 +417,12 @@ class Engine {
 
   std::string expectation(const Step& step) {
     switch (step.input) {
-      case InputKind::kDate: return texts_.render(lang(), "expect_date");
-      case InputKind::kIdNumber: return texts_.render(lang(), "expect_id");
-      default: return texts_.render(lang(), "expect_choice");
+      case InputKind::kDate:
+        return texts_.render(lang(), "expect_date");
+      case InputKind::kIdNumber:
+        return texts_.render(lang(), "expect_id");
+      default:
+        return texts_.render(lang(), "expect_choice");
     }
   }
 
@@ -406,7 +446,8 @@ class Engine {
     }
     const std::string today = booking::to_iso(today_);
     if (step.options_from == "vaccines") return world_.vaccines(lang());
-    if (step.options_from == "centres") return world_.centres(lang(), get(s.vars, "vaccine"), today);
+    if (step.options_from == "centres")
+      return world_.centres(lang(), get(s.vars, "vaccine"), today);
     if (step.options_from == "slots") {
       return world_.slots(lang(), get(s.vars, "centre"), get(s.vars, "vaccine"), today,
                           limit == 0 ? rows_for_page() : limit);
@@ -525,12 +566,14 @@ class Engine {
         std::string candidates;
         for (const auto& c : recognised.candidates()) {
           if (!candidates.empty()) candidates += ';';
-          candidates += std::string(booking::to_string(c.type)) + ":" + world_.id_hash(c.normalised) + ":" +
-                        booking::last4(c.normalised) + ":" + booking::mask_id(c.normalised);
+          candidates += std::string(booking::to_string(c.type)) + ":" +
+                        world_.id_hash(c.normalised) + ":" + booking::last4(c.normalised) + ":" +
+                        booking::mask_id(c.normalised);
         }
         s.vars.erase("id_type");
         s.vars["id_candidates"] = candidates;
-        if (recognised.candidates().size() == 1) choose_id_type(std::string(booking::to_string(recognised.candidates()[0].type)));
+        if (recognised.candidates().size() == 1)
+          choose_id_type(std::string(booking::to_string(recognised.candidates()[0].type)));
         break;
       }
       case InputKind::kChoice: {
@@ -691,21 +734,45 @@ class Engine {
 
 const std::set<std::string, std::less<>>& known_placeholders() {
   static const std::set<std::string, std::less<>> k = {
-      "name",    "first_dose_date", "vaccine", "interval",  "eligible_from", "days",
-      "centre",  "address",         "date",    "time",      "reference",     "id_type",
-      "id_masked", "booking",       "expected", "seats"};
+      "name",      "first_dose_date", "vaccine",  "interval", "eligible_from", "days",
+      "centre",    "address",         "date",     "time",     "reference",     "id_type",
+      "id_masked", "booking",         "expected", "seats"};
   return k;
 }
 
 const std::vector<std::string>& engine_template_keys() {
-  static const std::vector<std::string> k = {
-      "session_expired", "help", "status_booking", "status_none", "cancel_none", "cancel_confirm",
-      "btn_yes_cancel", "btn_no_keep", "cancelled", "cancel_kept", "choose_language",
-      "language_changed", "send_text_instead", "expect_date", "expect_id", "expect_choice",
-      "more_row", "more_row_description", "list_button", "no_slots", "no_options", "slot_taken",
-      "choice_not_understood", "booking_summary", "date_unrecognised", "date_impossible",
-      "date_in_future", "date_too_early", "id_empty", "id_unrecognised", "id_aadhaar_checksum",
-      "id_aadhaar_leading_digit"};
+  static const std::vector<std::string> k = {"session_expired",
+                                             "help",
+                                             "status_booking",
+                                             "status_none",
+                                             "cancel_none",
+                                             "cancel_confirm",
+                                             "btn_yes_cancel",
+                                             "btn_no_keep",
+                                             "cancelled",
+                                             "cancel_kept",
+                                             "choose_language",
+                                             "language_changed",
+                                             "send_text_instead",
+                                             "expect_date",
+                                             "expect_id",
+                                             "expect_choice",
+                                             "more_row",
+                                             "more_row_description",
+                                             "list_button",
+                                             "no_slots",
+                                             "no_options",
+                                             "slot_taken",
+                                             "choice_not_understood",
+                                             "booking_summary",
+                                             "date_unrecognised",
+                                             "date_impossible",
+                                             "date_in_future",
+                                             "date_too_early",
+                                             "id_empty",
+                                             "id_unrecognised",
+                                             "id_aadhaar_checksum",
+                                             "id_aadhaar_leading_digit"};
   return k;
 }
 

@@ -101,13 +101,16 @@ class World {
   virtual std::string vaccine_name(const std::string& vaccine) = 0;
   virtual std::string id_type_name(core::Language, const std::string& id_type) = 0;
   // Centres with free seats for the vaccine on or after `from` (YYYY-MM-DD).
-  virtual std::vector<Option> centres(core::Language, const std::string& vaccine, const std::string& from) = 0;
+  virtual std::vector<Option> centres(core::Language, const std::string& vaccine,
+                                      const std::string& from) = 0;
   // The first `limit` slots with a free seat at the centre, by date and time.
-  virtual std::vector<Option> slots(core::Language, const std::string& centre, const std::string& vaccine,
-                                    const std::string& from, std::size_t limit) = 0;
+  virtual std::vector<Option> slots(core::Language, const std::string& centre,
+                                    const std::string& vaccine, const std::string& from,
+                                    std::size_t limit) = 0;
   virtual int free_seats(std::int64_t slot_id) = 0;
   virtual std::optional<BookingView> describe_slot(core::Language, std::int64_t slot_id) = 0;
-  virtual std::optional<BookingView> active_booking_for_id(core::Language, const std::string& id_hash) = 0;
+  virtual std::optional<BookingView> active_booking_for_id(core::Language,
+                                                           const std::string& id_hash) = 0;
   virtual std::optional<BookingView> active_booking_for_resident(core::Language,
                                                                  const std::string& resident) = 0;
   // HMAC of a normalised ID number under the server key (hex).

@@ -97,7 +97,9 @@ std::vector<std::pair<std::string, std::string>> Flow::template_keys() const {
 core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
                               std::vector<core::Diagnostic>& problems) {
   const std::size_t before = problems.size();
-  auto invalid = [] { return core::make_error(core::ErrorCode::kInvalidInput, "flow has problems"); };
+  auto invalid = [] {
+    return core::make_error(core::ErrorCode::kInvalidInput, "flow has problems");
+  };
   json root;
   try {
     root = json::parse(text, nullptr, true, /*ignore_comments=*/true);
@@ -149,7 +151,8 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
     static const std::vector<std::string> kKeys = {"prompt", "input",   "options_from", "options",
                                                    "button", "save_as", "next",         "end"};
     for (const auto& [k, v] : j.items()) {
-      if (!contains(kKeys, k)) r.fail(step_name, "step \"" + step_name + "\": unknown key \"" + k + "\"");
+      if (!contains(kKeys, k))
+        r.fail(step_name, "step \"" + step_name + "\": unknown key \"" + k + "\"");
     }
     Step s;
     s.name = step_name;
@@ -165,7 +168,8 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
     }
     s.options_from = r.str(j, "options_from", step_name, false);
     if (!s.options_from.empty() && !contains(data_sources(), s.options_from)) {
-      r.fail(step_name, "step \"" + step_name + "\": unknown data source \"" + s.options_from + "\"");
+      r.fail(step_name,
+             "step \"" + step_name + "\": unknown data source \"" + s.options_from + "\"");
     }
     if (auto opts = j.find("options"); opts != j.end()) {
       if (!opts->is_array()) {
@@ -180,12 +184,14 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
           s.options.push_back(so);
         }
         if (s.options.size() > 3) {
-          r.fail(step_name, "step \"" + step_name + "\": at most 3 fixed options (WhatsApp reply buttons)");
+          r.fail(step_name,
+                 "step \"" + step_name + "\": at most 3 fixed options (WhatsApp reply buttons)");
         }
       }
     }
     if (s.input == InputKind::kChoice && s.options_from.empty() && s.options.empty()) {
-      r.fail(step_name, "step \"" + step_name + "\": a choice needs \"options\" or \"options_from\"");
+      r.fail(step_name,
+             "step \"" + step_name + "\": a choice needs \"options\" or \"options_from\"");
     }
     s.button = r.str(j, "button", step_name, false);
     s.save_as = r.str(j, "save_as", step_name, false);
@@ -207,7 +213,8 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
           }
           Route rt{r.str(route, "when", step_name, false), r.str(route, "action", step_name, false),
                    r.str(route, "goto", step_name, true)};
-          if (!rt.when.empty() && !rt.when.starts_with("answer:") && !contains(conditions(), rt.when)) {
+          if (!rt.when.empty() && !rt.when.starts_with("answer:") &&
+              !contains(conditions(), rt.when)) {
             r.fail(step_name, "step \"" + step_name + "\": unknown condition \"" + rt.when + "\"");
           }
           if (!rt.action.empty() && !contains(actions(), rt.action)) {
@@ -216,7 +223,8 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
           s.next.push_back(rt);
         }
       } else {
-        r.fail(step_name, "step \"" + step_name + "\": \"next\" must be a step name or a list of routes");
+        r.fail(step_name,
+               "step \"" + step_name + "\": \"next\" must be a step name or a list of routes");
       }
     }
     if (s.end && s.input != InputKind::kNone) {
@@ -227,7 +235,8 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
     }
     if (!s.end && s.next.empty()) r.fail(step_name, "step \"" + step_name + "\": needs \"next\"");
     if (!s.next.empty() && !s.next.back().when.empty()) {
-      r.fail(step_name, "step \"" + step_name + "\": the last route must have no \"when\" (the default)");
+      r.fail(step_name,
+             "step \"" + step_name + "\": the last route must have no \"when\" (the default)");
     }
     flow.steps.emplace(step_name, std::move(s));
   }
@@ -247,7 +256,8 @@ core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
   return flow;
 }
 
-core::Result<Flow> load_flow(const std::filesystem::path& file, std::vector<core::Diagnostic>& problems) {
+core::Result<Flow> load_flow(const std::filesystem::path& file,
+                             std::vector<core::Diagnostic>& problems) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     problems.push_back({file.string(), 1, 1, "cannot read the file"});

@@ -81,7 +81,8 @@ const std::vector<std::string>& data_sources();
 const std::vector<std::string>& conditions();  // "answer:<id>" is also accepted
 const std::vector<std::string>& actions();
 
-core::Result<Flow> load_flow(const std::filesystem::path& file, std::vector<core::Diagnostic>& problems);
+core::Result<Flow> load_flow(const std::filesystem::path& file,
+                             std::vector<core::Diagnostic>& problems);
 // The same from text (the fuzzer and tests use it); `name` is used in diagnostics.
 core::Result<Flow> parse_flow(std::string_view text, const std::string& name,
                               std::vector<core::Diagnostic>& problems);

@@ -25,11 +25,20 @@ bool same_secret(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-enum Outcome { kOk, kIgnored, kUnauthorized, kTooLarge, kBadRequest, kOverloaded, kUnavailable,
-               kError, kOutcomeCount };
-constexpr const char* kOutcomeNames[kOutcomeCount] = {
-    "ok", "ignored", "unauthorized", "too_large", "bad_request", "overloaded", "unavailable",
-    "error"};
+enum Outcome {
+  kOk,
+  kIgnored,
+  kUnauthorized,
+  kTooLarge,
+  kBadRequest,
+  kOverloaded,
+  kUnavailable,
+  kError,
+  kOutcomeCount
+};
+constexpr const char* kOutcomeNames[kOutcomeCount] = {"ok",          "ignored",     "unauthorized",
+                                                      "too_large",   "bad_request", "overloaded",
+                                                      "unavailable", "error"};
 
 }  // namespace
 
@@ -46,24 +55,25 @@ struct Server::Impl {
   std::unordered_map<std::string_view, core::Counter*> events_by_type;
   core::Histogram& ack_seconds;
 
-  Impl(ServerOptions o, const whatsapp::SignatureVerifier& v, store::Writer& w,
-       core::Registry& m, DatabaseProbe p, SenderProbe sp)
+  Impl(ServerOptions o, const whatsapp::SignatureVerifier& v, store::Writer& w, core::Registry& m,
+       DatabaseProbe p, SenderProbe sp)
       : options(std::move(o)),
         verifier(v),
         writer(w),
         probe(std::move(p)),
         sender(std::move(sp)),
         metrics(m),
-        ack_seconds(m.histogram("vaxbot_webhook_seconds", "Time from a webhook read to its answer",
-                                {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5,
-                                 1, 2.5, 5, 10})) {
+        ack_seconds(m.histogram(
+            "vaxbot_webhook_seconds", "Time from a webhook read to its answer",
+            {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})) {
     for (int i = 0; i < kOutcomeCount; ++i) {
       outcomes[i] = &m.counter("vaxbot_webhooks_total", "Webhook POSTs by outcome",
                                std::string("outcome=\"") + kOutcomeNames[i] + "\"");
     }
     auto add_type = [&](std::string_view label) {
-      events_by_type[label] = &m.counter("vaxbot_events_total", "Events parsed from webhooks, by type",
-                                         "type=\"" + std::string(label) + "\"");
+      events_by_type[label] =
+          &m.counter("vaxbot_events_total", "Events parsed from webhooks, by type",
+                     "type=\"" + std::string(label) + "\"");
     };
     for (int k = 0; k <= static_cast<int>(core::MessageKind::kUnknown); ++k) {
       add_type(core::to_string(static_cast<core::MessageKind>(k)));
@@ -89,9 +99,8 @@ struct Server::Impl {
           if (res.status == 413) count(kTooLarge);
           return httplib::Server::HandlerResponse::Unhandled;
         }));
-    http.Get("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
-      handshake(req, res);
-    });
+    http.Get("/webhook",
+             [this](const httplib::Request& req, httplib::Response& res) { handshake(req, res); });
     http.Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
       const auto started = std::chrono::steady_clock::now();
       try {
@@ -166,7 +175,8 @@ struct Server::Impl {
       log->warn("webhook deferred (503): {}", receipt.error().message);
       count(overloaded ? kOverloaded : kUnavailable);
       res.set_header("Retry-After", overloaded ? "1" : "5");
-      return reply(res, 503, overloaded ? "overloaded, retry later\n" : "unavailable, retry later\n");
+      return reply(res, 503,
+                   overloaded ? "overloaded, retry later\n" : "unavailable, retry later\n");
     }
     log->debug("webhook stored: {} events ({} new, {} duplicate, {} changes skipped)", n,
                receipt->new_events, receipt->duplicates, hook.skipped_changes);
@@ -180,7 +190,9 @@ struct Server::Impl {
     const std::string sending = sender ? sender() : "disabled";
     const bool sender_failing = sending.rfind("failing", 0) == 0;
     nlohmann::json body = {
-        {"status", !(db.ok() && writer_ok) ? "unavailable" : sender_failing ? "degraded" : "ok"},
+        {"status", !(db.ok() && writer_ok) ? "unavailable"
+                   : sender_failing        ? "degraded"
+                                           : "ok"},
         {"database", db.ok() ? "ok" : db.error().message},
         {"writer", writer_ok ? "ok" : "failing"},
         {"sender", sending},
@@ -194,8 +206,8 @@ struct Server::Impl {
 Server::Server(ServerOptions options, const whatsapp::SignatureVerifier& verifier,
                store::Writer& writer, core::Registry& metrics, DatabaseProbe probe,
                SenderProbe sender)
-    : impl_(std::make_unique<Impl>(std::move(options), verifier, writer, metrics,
-                                   std::move(probe), std::move(sender))) {}
+    : impl_(std::make_unique<Impl>(std::move(options), verifier, writer, metrics, std::move(probe),
+                                   std::move(sender))) {}
 
 Server::~Server() = default;
 
@@ -211,8 +223,12 @@ core::Result<int> Server::bind() {
   return port;
 }
 
-void Server::run() { impl_->http.listen_after_bind(); }
+void Server::run() {
+  impl_->http.listen_after_bind();
+}
 
-void Server::stop() { impl_->http.stop(); }
+void Server::stop() {
+  impl_->http.stop();
+}
 
 }  // namespace vaxbot::http

@@ -67,8 +67,9 @@ struct ConversationStore::Impl {
           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
           ON CONFLICT (resident) DO UPDATE SET flow = ?2, step = ?3, language = ?4, vars = ?5,
             misses = ?6, page = ?7, pending = ?8, updated_at = ?9)sql"),
-        set_step(db,
-                 "UPDATE messages SET step = ?3 WHERE wamid_key = ?1 AND wamid = ?2 AND outbound = 0"),
+        set_step(
+            db,
+            "UPDATE messages SET step = ?3 WHERE wamid_key = ?1 AND wamid = ?2 AND outbound = 0"),
         find_text(db, "SELECT key = ?2 AND format = ?3 FROM texts WHERE id = ?1"),
         add_text(db, "INSERT INTO texts (id, key, format) VALUES (?, ?, ?)"),
         add_line(db,

@@ -48,9 +48,9 @@ struct Reply {
   std::string key;  // the template key of the text
   std::vector<std::string> pieces{""};
   std::vector<std::string> values;
-  std::string step;  // the resident's step once the turn is done
-  std::string body;  // Cloud API JSON
-  int priority = 0;  // core::priority: lower goes first
+  std::string step;               // the resident's step once the turn is done
+  std::string body;               // Cloud API JSON
+  int priority = 0;               // core::priority: lower goes first
   bool template_message = false;  // an approved template: may be sent outside the 24-hour window
   std::int64_t at_ms = 0;
 };

@@ -14,9 +14,11 @@ core::Result<Stats> read_stats(Database& db) {
       if (status == "booked") s.bookings_active = bookings.getColumn(1).getInt64();
       if (status == "cancelled") s.bookings_cancelled = bookings.getColumn(1).getInt64();
     }
-    SQLite::Statement outbox(c, "SELECT status, priority, count(*) FROM outbox GROUP BY status, priority");
+    SQLite::Statement outbox(
+        c, "SELECT status, priority, count(*) FROM outbox GROUP BY status, priority");
     while (outbox.executeStep()) {
-      s.outbox[{outbox.getColumn(0).getString(), outbox.getColumn(1).getInt()}] = outbox.getColumn(2).getInt64();
+      s.outbox[{outbox.getColumn(0).getString(), outbox.getColumn(1).getInt()}] =
+          outbox.getColumn(2).getInt64();
     }
     return s;
   } catch (const std::exception& e) {

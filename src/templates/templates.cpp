@@ -7,7 +7,9 @@
 namespace vaxbot::templates {
 namespace {
 
-std::size_t index(core::Language l) { return static_cast<std::size_t>(l); }
+std::size_t index(core::Language l) {
+  return static_cast<std::size_t>(l);
+}
 
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -102,20 +104,21 @@ Templates Templates::read(const std::filesystem::path& dir,
       seen.insert(key);
       written[i].insert(key);
       if (!value.is_string()) {
-        problems.push_back(core::at_key(t.paths_[i], src, key, "the text of \"" + key + "\" must be a string"));
+        problems.push_back(
+            core::at_key(t.paths_[i], src, key, "the text of \"" + key + "\" must be a string"));
         continue;
       }
       const std::string& text = value.get_ref<const std::string&>();
       bool ok = scan(text, [&](std::string_view name, std::size_t, std::size_t) {
         if (!known.contains(name)) {
-          problems.push_back(core::at_key(t.paths_[i], src, key,
-                                          "\"" + key + "\" uses an unknown placeholder {{" +
-                                              std::string(name) + "}}"));
+          problems.push_back(core::at_key(
+              t.paths_[i], src, key,
+              "\"" + key + "\" uses an unknown placeholder {{" + std::string(name) + "}}"));
         }
       });
       if (!ok) {
-        problems.push_back(core::at_key(t.paths_[i], src, key,
-                                        "\"" + key + "\" has a malformed placeholder (write {{name}})"));
+        problems.push_back(core::at_key(
+            t.paths_[i], src, key, "\"" + key + "\" has a malformed placeholder (write {{name}})"));
       }
       t.texts_[i].emplace(key, text);
     }
@@ -140,7 +143,9 @@ Templates Templates::read(const std::filesystem::path& dir,
   return t;
 }
 
-bool Templates::has(std::string_view key) const { return texts_[0].contains(key); }
+bool Templates::has(std::string_view key) const {
+  return texts_[0].contains(key);
+}
 
 const std::string* Templates::raw(core::Language language, std::string_view key) const {
   const auto& texts = texts_[index(language)];
@@ -181,7 +186,8 @@ std::optional<Cut> split(std::string_view text, std::string_view rendered) {
   return cut;
 }
 
-std::string Templates::render(core::Language language, std::string_view key, const Vars& vars) const {
+std::string Templates::render(core::Language language, std::string_view key,
+                              const Vars& vars) const {
   const std::string* text = raw(language, key);
   if (text == nullptr) return std::string(key);
   std::string out;

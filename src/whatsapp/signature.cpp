@@ -1,13 +1,13 @@
 #include "whatsapp/signature.h"
 
-#include "core/hex.h"
-
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <atomic>
 #include <cstring>
+
+#include "core/hex.h"
 
 namespace vaxbot::whatsapp {
 namespace {
@@ -43,10 +43,14 @@ int hex_value(char c) {
 
 std::string_view to_string(SignatureCheck check) {
   switch (check) {
-    case SignatureCheck::kValid: return "valid";
-    case SignatureCheck::kMissing: return "missing";
-    case SignatureCheck::kMalformed: return "malformed";
-    case SignatureCheck::kMismatch: return "mismatch";
+    case SignatureCheck::kValid:
+      return "valid";
+    case SignatureCheck::kMissing:
+      return "missing";
+    case SignatureCheck::kMalformed:
+      return "malformed";
+    case SignatureCheck::kMismatch:
+      return "mismatch";
   }
   return "?";
 }
@@ -70,9 +74,8 @@ bool SignatureVerifier::digest(std::string_view body, unsigned char out[32]) con
   }
   if (t.generation != generation_) {
     char digest_name[] = "SHA256";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-        OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                           OSSL_PARAM_construct_end()};
     const auto* key = reinterpret_cast<const unsigned char*>(secret_.data());
     if (EVP_MAC_init(t.ctx, key, secret_.size(), params) != 1) {
       t.generation = 0;
@@ -104,7 +107,7 @@ SignatureCheck SignatureVerifier::verify(std::string_view body, std::string_view
   unsigned char actual[kDigestSize];
   if (!digest(body, actual)) return SignatureCheck::kMismatch;  // fail closed
   return CRYPTO_memcmp(expected, actual, kDigestSize) == 0 ? SignatureCheck::kValid
-                                                            : SignatureCheck::kMismatch;
+                                                           : SignatureCheck::kMismatch;
 }
 
 std::string SignatureVerifier::sign(std::string_view body) const {

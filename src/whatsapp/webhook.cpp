@@ -7,9 +7,9 @@
 namespace vaxbot::whatsapp {
 namespace {
 
-using nlohmann::json;
 using core::InboundMessage;
 using core::MessageKind;
+using nlohmann::json;
 
 // Readers that never throw: a missing key or a value of the wrong type reads
 // as empty / nullopt, and the caller decides whether that makes the event unusable.
@@ -202,7 +202,8 @@ core::Event read_status(const json& s, const std::string& where, const std::stri
   const std::string status = str(s, "status");
   if (out.message_id.empty()) return core::Unusable{where, "status without an id", {}};
   auto state = core::delivery_state_from_string(status);
-  if (!state) return core::Unusable{where, "status of unknown kind '" + status + "'", out.message_id};
+  if (!state)
+    return core::Unusable{where, "status of unknown kind '" + status + "'", out.message_id};
   out.state = *state;
   ErrorInfo error = first_error(s);
   out.error_code = error.code;
@@ -220,8 +221,8 @@ void read_value(const json& value, const std::string& where, Webhook& out) {
   }
   const json& messages = arr(value, "messages");
   for (std::size_t i = 0; i < messages.size(); ++i) {
-    out.events.push_back(
-        read_message(messages[i], where + ".messages[" + std::to_string(i) + "]", number_id, names));
+    out.events.push_back(read_message(messages[i], where + ".messages[" + std::to_string(i) + "]",
+                                      number_id, names));
   }
   const json& statuses = arr(value, "statuses");
   for (std::size_t i = 0; i < statuses.size(); ++i) {
@@ -243,7 +244,8 @@ void read_value(const json& value, const std::string& where, Webhook& out) {
 
 core::Result<Webhook> parse_webhook(std::string_view body) {
   json root = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return core::make_error(core::ErrorCode::kInvalidInput, "body is not JSON");
+  if (root.is_discarded())
+    return core::make_error(core::ErrorCode::kInvalidInput, "body is not JSON");
   const json* object = member(root, "object");
   if (object == nullptr || !object->is_string()) {
     return core::make_error(core::ErrorCode::kInvalidInput, "JSON without a string \"object\"");

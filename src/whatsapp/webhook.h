@@ -26,9 +26,9 @@ namespace vaxbot::whatsapp {
 inline constexpr std::string_view kBusinessAccountObject = "whatsapp_business_account";
 
 struct Webhook {
-  std::string object;             // the payload's "object"
-  bool ignored = false;           // object is not a WhatsApp Business Account
-  int skipped_changes = 0;        // changes of other fields (templates, account updates, ...)
+  std::string object;       // the payload's "object"
+  bool ignored = false;     // object is not a WhatsApp Business Account
+  int skipped_changes = 0;  // changes of other fields (templates, account updates, ...)
   std::vector<core::Event> events;
 };
 
