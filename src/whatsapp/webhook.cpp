@@ -1,7 +1,7 @@
 #include "whatsapp/webhook.h"
 
 #include <charconv>
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 #include <unordered_map>
 
 namespace vaxbot::whatsapp {
@@ -9,39 +9,76 @@ namespace {
 
 using core::InboundMessage;
 using core::MessageKind;
-using nlohmann::json;
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+// The JSON is read with simdjson's DOM: an order of magnitude fewer
+// instructions than building an nlohmann tree (measured on the surge's
+// webhooks: 95,000 -> 8,800 per parse), and this runs for every webhook.
+
+// An empty array and an empty object, for readers that find nothing.
+struct Empty {
+  simdjson::dom::parser parser;
+  array empty_array;
+  object empty_object;
+  Empty() {
+    element root;
+    array both;
+    if (parser.parse(std::string_view("[[],{}]")).get(root) || root.get(both) ||
+        both.at(0).get(empty_array) || both.at(1).get(empty_object)) {
+      std::abort();  // cannot happen: a constant, valid document
+    }
+  }
+};
+const Empty& empty() {
+  static const Empty e;
+  return e;
+}
 
 // Readers that never throw: a missing key or a value of the wrong type reads
 // as empty / nullopt, and the caller decides whether that makes the event unusable.
-const json* member(const json& j, std::string_view key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
+std::optional<element> member(object o, std::string_view key) {
+  element v;
+  if (o.at_key(key).get(v)) return std::nullopt;
+  return v;
 }
 
-std::string str(const json& j, std::string_view key) {
-  const json* v = member(j, key);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+std::optional<element> member(element j, std::string_view key) {
+  object o;
+  if (j.get(o)) return std::nullopt;
+  return member(o, key);
 }
 
-const json& obj(const json& j, std::string_view key) {
-  static const json kEmpty = json::object();
-  const json* v = member(j, key);
-  return v != nullptr && v->is_object() ? *v : kEmpty;
+template <class J>
+std::string str(J j, std::string_view key) {
+  std::string_view s;
+  if (auto v = member(j, key); v && !v->get(s)) return std::string(s);
+  return {};
 }
 
-const json& arr(const json& j, std::string_view key) {
-  static const json kEmpty = json::array();
-  const json* v = member(j, key);
-  return v != nullptr && v->is_array() ? *v : kEmpty;
+template <class J>
+object obj(J j, std::string_view key) {
+  object o;
+  if (auto v = member(j, key); v && !v->get(o)) return o;
+  return empty().empty_object;
 }
 
-std::optional<double> number(const json& j, std::string_view key) {
-  const json* v = member(j, key);
-  if (v != nullptr && v->is_number()) return v->get<double>();
-  if (v != nullptr && v->is_string()) {  // tolerate "22.57" as well as 22.57
-    const std::string& s = v->get_ref<const std::string&>();
-    double d = 0;
+template <class J>
+array arr(J j, std::string_view key) {
+  array a;
+  if (auto v = member(j, key); v && !v->get(a)) return a;
+  return empty().empty_array;
+}
+
+template <class J>
+std::optional<double> number(J j, std::string_view key) {
+  auto v = member(j, key);
+  if (!v) return std::nullopt;
+  double d = 0;
+  if (v->is_number() && !v->get(d)) return d;
+  std::string_view s;
+  if (!v->get(s)) {  // tolerate "22.57" as well as 22.57
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
     if (ec == std::errc() && p == s.data() + s.size()) return d;
   }
@@ -49,13 +86,14 @@ std::optional<double> number(const json& j, std::string_view key) {
 }
 
 // Meta sends integers as strings ("1767852000") and error codes as numbers; accept both.
-std::int64_t integer(const json& j, std::string_view key) {
-  const json* v = member(j, key);
-  if (v == nullptr) return 0;
-  if (v->is_number_integer()) return v->get<std::int64_t>();
-  if (v->is_string()) {
-    const std::string& s = v->get_ref<const std::string&>();
-    std::int64_t n = 0;
+template <class J>
+std::int64_t integer(J j, std::string_view key) {
+  auto v = member(j, key);
+  if (!v) return 0;
+  std::int64_t n = 0;
+  if (!v->get(n)) return n;
+  std::string_view s;
+  if (!v->get(s)) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
     if (ec == std::errc() && p == s.data() + s.size()) return n;
   }
@@ -70,10 +108,9 @@ struct ErrorInfo {
   std::string detail;
 };
 
-ErrorInfo first_error(const json& j) {
-  const json& errors = arr(j, "errors");
-  if (errors.empty()) return {};
-  const json& e = errors.front();
+ErrorInfo first_error(element j) {
+  element e;
+  if (arr(j, "errors").at(0).get(e)) return {};
   ErrorInfo info;
   info.code = static_cast<int>(integer(e, "code"));
   info.title = str(e, "title");
@@ -83,7 +120,7 @@ ErrorInfo first_error(const json& j) {
   return info;
 }
 
-void read_media(const json& m, InboundMessage& out) {
+void read_media(object m, InboundMessage& out) {
   out.media_id = str(m, "id");
   out.mime_type = str(m, "mime_type");
   out.text = str(m, "caption");
@@ -92,15 +129,15 @@ void read_media(const json& m, InboundMessage& out) {
 
 // Fills the kind-specific content. Returns a reason when the content is
 // unusable, empty otherwise.
-std::string read_content(const std::string& type, const json& m, InboundMessage& out) {
+std::string read_content(const std::string& type, element m, InboundMessage& out) {
   auto kind = core::message_kind_from_string(type);
   if (type == "interactive") {
-    const json& inter = obj(m, "interactive");
+    object inter = obj(m, "interactive");
     const std::string itype = str(inter, "type");
     if (itype != "button_reply" && itype != "list_reply") {
       return "interactive of unknown type '" + itype + "'";
     }
-    const json& reply = obj(inter, itype);
+    object reply = obj(inter, itype);
     out.kind = itype == "button_reply" ? MessageKind::kButtonReply : MessageKind::kListReply;
     out.reply_id = str(reply, "id");
     out.text = str(reply, "title");
@@ -116,10 +153,10 @@ std::string read_content(const std::string& type, const json& m, InboundMessage&
     return {};
   }
   out.kind = *kind;
-  const json& body = obj(m, type);
+  object body = obj(m, type);
   switch (out.kind) {
     case MessageKind::kText:
-      if (const json* b = member(body, "body"); b == nullptr || !b->is_string()) {
+      if (auto b = member(body, "body"); !b || !b->is_string()) {
         return "text without a body";
       }
       out.text = str(body, "body");
@@ -143,9 +180,8 @@ std::string read_content(const std::string& type, const json& m, InboundMessage&
       if (!out.latitude || !out.longitude) return "location without coordinates";
       break;
     case MessageKind::kContacts: {
-      const json* list = member(m, "contacts");
-      if (list != nullptr && list->is_array() && !list->empty()) {
-        out.text = str(obj(list->front(), "name"), "formatted_name");
+      if (element first; !arr(m, "contacts").at(0).get(first)) {
+        out.text = str(obj(first, "name"), "formatted_name");
       }
       break;
     }
@@ -169,7 +205,7 @@ std::string read_content(const std::string& type, const json& m, InboundMessage&
   return {};
 }
 
-core::Event read_message(const json& m, const std::string& where, const std::string& number_id,
+core::Event read_message(element m, const std::string& where, const std::string& number_id,
                          const std::unordered_map<std::string, std::string>& names) {
   if (!m.is_object()) return core::Unusable{where, "message is not an object", {}};
   InboundMessage out;
@@ -192,7 +228,7 @@ core::Event read_message(const json& m, const std::string& where, const std::str
   return out;
 }
 
-core::Event read_status(const json& s, const std::string& where, const std::string& number_id) {
+core::Event read_status(element s, const std::string& where, const std::string& number_id) {
   if (!s.is_object()) return core::Unusable{where, "status is not an object", {}};
   core::StatusUpdate out;
   out.message_id = str(s, "id");
@@ -212,29 +248,29 @@ core::Event read_status(const json& s, const std::string& where, const std::stri
   return out;
 }
 
-void read_value(const json& value, const std::string& where, Webhook& out) {
+void read_value(element value, const std::string& where, Webhook& out) {
   const std::string number_id = str(obj(value, "metadata"), "phone_number_id");
   std::unordered_map<std::string, std::string> names;
-  for (const json& c : arr(value, "contacts")) {
+  for (element c : arr(value, "contacts")) {
     std::string wa_id = str(c, "wa_id");
     if (!wa_id.empty()) names.emplace(std::move(wa_id), str(obj(c, "profile"), "name"));
   }
-  const json& messages = arr(value, "messages");
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    out.events.push_back(read_message(messages[i], where + ".messages[" + std::to_string(i) + "]",
-                                      number_id, names));
-  }
-  const json& statuses = arr(value, "statuses");
-  for (std::size_t i = 0; i < statuses.size(); ++i) {
+  std::size_t i = 0;
+  for (element m : arr(value, "messages")) {
     out.events.push_back(
-        read_status(statuses[i], where + ".statuses[" + std::to_string(i) + "]", number_id));
+        read_message(m, where + ".messages[" + std::to_string(i++) + "]", number_id, names));
+  }
+  i = 0;
+  for (element s : arr(value, "statuses")) {
+    out.events.push_back(
+        read_status(s, where + ".statuses[" + std::to_string(i++) + "]", number_id));
   }
   // Account-level errors (value.errors[], e.g. a throughput limit) concern no
   // single message; record them so they are seen.
-  const json& errors = arr(value, "errors");
-  for (std::size_t i = 0; i < errors.size(); ++i) {
-    ErrorInfo e{static_cast<int>(integer(errors[i], "code")), str(errors[i], "title"), {}};
-    out.events.push_back(core::Unusable{where + ".errors[" + std::to_string(i) + "]",
+  i = 0;
+  for (element error : arr(value, "errors")) {
+    ErrorInfo e{static_cast<int>(integer(error, "code")), str(error, "title"), {}};
+    out.events.push_back(core::Unusable{where + ".errors[" + std::to_string(i++) + "]",
                                         "platform error " + std::to_string(e.code) + ": " + e.title,
                                         {}});
   }
@@ -243,41 +279,48 @@ void read_value(const json& value, const std::string& where, Webhook& out) {
 }  // namespace
 
 core::Result<Webhook> parse_webhook(std::string_view body) {
-  json root = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded())
+  // One parser per thread keeps its buffers between webhooks; a body above
+  // kKeptParserBytes gets a parser of its own, so a rare large batch does not
+  // leave every HTTP thread holding buffers its size.
+  constexpr std::size_t kKeptParserBytes = 256 * 1024;
+  thread_local simdjson::dom::parser kept;
+  std::optional<simdjson::dom::parser> own;
+  simdjson::dom::parser& parser = body.size() <= kKeptParserBytes ? kept : own.emplace();
+  element root;
+  if (parser.parse(body.data(), body.size()).get(root))
     return core::make_error(core::ErrorCode::kInvalidInput, "body is not JSON");
-  const json* object = member(root, "object");
-  if (object == nullptr || !object->is_string()) {
+  std::string_view object;
+  if (auto v = member(root, "object"); !v || v->get(object)) {
     return core::make_error(core::ErrorCode::kInvalidInput, "JSON without a string \"object\"");
   }
   Webhook out;
-  out.object = object->get<std::string>();
+  out.object = std::string(object);
   if (out.object != kBusinessAccountObject) {
     out.ignored = true;
     return out;
   }
-  const json* entries = member(root, "entry");
-  if (entries == nullptr || !entries->is_array()) {
+  array entries;
+  if (auto v = member(root, "entry"); !v || v->get(entries)) {
     out.events.push_back(core::Unusable{"entry", "payload without an entry array", {}});
     return out;
   }
-  for (std::size_t e = 0; e < entries->size(); ++e) {
-    const std::string entry_where = "entry[" + std::to_string(e) + "]";
-    const json& entry = (*entries)[e];
-    const json* changes = member(entry, "changes");
-    if (changes == nullptr || !changes->is_array()) {
+  std::size_t e = 0;
+  for (element entry : entries) {
+    const std::string entry_where = "entry[" + std::to_string(e++) + "]";
+    array changes;
+    if (auto v = member(entry, "changes"); !v || v->get(changes)) {
       out.events.push_back(core::Unusable{entry_where, "entry without a changes array", {}});
       continue;
     }
-    for (std::size_t c = 0; c < changes->size(); ++c) {
-      const json& change = (*changes)[c];
-      const std::string where = entry_where + ".changes[" + std::to_string(c) + "]";
+    std::size_t c = 0;
+    for (element change : changes) {
+      const std::string where = entry_where + ".changes[" + std::to_string(c++) + "]";
       if (str(change, "field") != "messages") {
         ++out.skipped_changes;
         continue;
       }
-      const json* value = member(change, "value");
-      if (value == nullptr || !value->is_object()) {
+      auto value = member(change, "value");
+      if (!value || !value->is_object()) {
         out.events.push_back(core::Unusable{where, "change without a value object", {}});
         continue;
       }
