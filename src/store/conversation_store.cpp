@@ -2,8 +2,9 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include <nlohmann/json.hpp>
+#include <string_view>
 
+#include "core/json.h"
 #include "core/message.h"
 #include "store/keys.h"
 
@@ -18,28 +19,26 @@ core::Error failure(const std::exception& e, const char* what) {
 constexpr std::size_t kMaxValues = 12;
 constexpr std::int64_t kLargestTextId = 0x7fffffff;
 
-void append_literal(std::string& format, const std::string& piece) {
-  for (char c : piece) {
-    format += c;
-    if (c == '%') format += '%';
+void append_literal(std::string& format, std::string_view piece) {
+  for (std::size_t percent; (percent = piece.find('%')) != std::string_view::npos;) {
+    format.append(piece.substr(0, percent + 1));
+    format += '%';
+    piece.remove_prefix(percent + 1);
   }
+  format.append(piece);
 }
 
 // The reply's text as a printf() format and a JSON array of its values (empty
-// when there are none). Too many values, or values JSON cannot hold (not
-// UTF-8), and the text is stored whole.
+// when there are none). Too many values, and the text is stored whole.
 std::pair<std::string, std::string> encode(const Reply& r) {
   std::string format, args;
   if (r.values.size() + 1 == r.pieces.size() && r.values.size() <= kMaxValues) {
-    try {
-      if (!r.values.empty()) args = nlohmann::json(r.values).dump();
-      for (std::size_t i = 0; i < r.pieces.size(); ++i) {
-        if (i > 0) format += "%s";
-        append_literal(format, r.pieces[i]);
-      }
-      return {format, args};
-    } catch (const nlohmann::json::exception&) {
+    if (!r.values.empty()) args = core::json_array(r.values);
+    for (std::size_t i = 0; i < r.pieces.size(); ++i) {
+      if (i > 0) format += "%s";
+      append_literal(format, r.pieces[i]);
     }
+    return {format, args};
   }
   std::string whole;
   for (std::size_t i = 0; i < r.pieces.size(); ++i) {
