@@ -1,7 +1,6 @@
 #include "booking/civil_date.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <limits>
 
 namespace vaxbot::booking {
@@ -154,9 +153,14 @@ core::Result<CivilDate> parse_iso(std::string_view text) {
 }
 
 std::string to_ddmmyyyy(CivilDate d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", d.day, d.month, d.year);
-  return buf;
+  std::string out;
+  out.reserve(10);
+  append_padded(out, d.day, 2);
+  out.push_back('/');
+  append_padded(out, d.month, 2);
+  out.push_back('/');
+  append_padded(out, d.year, 4);
+  return out;
 }
 
 CivilDate local_date(std::int64_t now_ms, int utc_offset_minutes) {
