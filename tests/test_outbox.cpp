@@ -580,6 +580,29 @@ TEST_SUITE("outbox") {
     CHECK(db.execAndGet("SELECT status FROM messages WHERE outbound = 1").getString() == "sent");
   }
 
+  TEST_CASE("status reports that never found their reply are deleted after status_wait") {
+    Harness h;
+    h.options.status_wait = 24h;
+    const std::int64_t now = h.clock.now_ms();
+    {
+      SQLite::Database db(h.path, SQLite::OPEN_READWRITE);
+      const std::vector<std::pair<std::string, std::chrono::minutes>> reports = {
+          {"wamid.OTHER_APP", 49h}, {"wamid.CRASH_LOST", 25h}, {"wamid.JUST_NOW", 1min}};
+      for (const auto& [id, age] : reports) {
+        db.exec("INSERT INTO statuses (message_id, state, received_at) VALUES ('" + id +
+                "', 'delivered', " +
+                std::to_string(now - std::chrono::milliseconds(age).count()) + ")");
+      }
+    }
+    h.resident("919500000001");
+    h.queue("919500000001", "hello");
+    h.start();  // the dispatcher sweeps before its first claim
+    h.finish_after(1);
+    CHECK(test::count(h.path, "SELECT count(*) FROM statuses") == 1);
+    CHECK(test::count(h.path,
+                      "SELECT count(*) FROM statuses WHERE message_id = 'wamid.JUST_NOW'") == 1);
+  }
+
   TEST_CASE("configured above what Meta allows: the outbox slows down instead of hammering") {
     Harness h;
     h.options.rate_per_second = 200;  // Meta takes 50/s: the rest gets 130429

@@ -708,6 +708,23 @@ TEST_SUITE("store outbox") {
     CHECK(o.status_of(id) == "read");
     CHECK(test::count(o.path, "SELECT count(*) FROM statuses WHERE message_id = 'wamid.Y'") == 0);
   }
+
+  TEST_CASE("a report whose reply never becomes known is deleted once older than the cut") {
+    Outboxed o;
+    o.status_webhook("wamid.NOBODY", core::DeliveryState::kDelivered);
+    o.status_webhook("wamid.NOBODY", core::DeliveryState::kRead);
+    const std::int64_t first = test::count(o.path, "SELECT min(received_at) FROM statuses");
+    const std::int64_t last = test::count(o.path, "SELECT max(received_at) FROM statuses");
+    o.with_store([&](store::OutboxStore& s) {
+      auto kept = s.forget_statuses_before(first);  // none older than the cut
+      REQUIRE(kept.ok());
+      CHECK(*kept == 0);
+      auto gone = s.forget_statuses_before(last + 1);
+      REQUIRE(gone.ok());
+      CHECK(*gone == 2);
+    });
+    CHECK(test::count(o.path, "SELECT count(*) FROM statuses") == 0);
+  }
 }
 
 TEST_SUITE("store checkpointer") {

@@ -119,6 +119,7 @@ struct Outbox::Impl {
   std::size_t claimed = 0;   // rows claimed and not yet recorded
   std::size_t receipts = 0;  // read receipts held
   bool dirty = true;         // rows may be waiting to be claimed
+  std::int64_t next_status_sweep_ms = 0;  // dispatcher only
   bool stop_claiming = false, stop_sending = false, stop_recording = false;
   std::vector<store::SendResult> results;
   std::array<bool, kRecent> recent{};
@@ -480,6 +481,12 @@ struct Outbox::Impl {
         return stop_claiming || (dirty && claimed < options.max_in_memory);
       });
       if (stop_claiming) return;
+      if (const std::int64_t now = clock.now_ms(); now >= next_status_sweep_ms) {
+        next_status_sweep_ms = now + options.status_sweep.count();
+        lock.unlock();
+        forget_old_statuses(now);
+        lock.lock();
+      }
       if (claimed >= options.max_in_memory) continue;
       dirty = false;
       const std::size_t room = std::min(options.max_in_memory - claimed, options.claim_batch);
@@ -496,6 +503,24 @@ struct Outbox::Impl {
       if (!rows.empty()) add_claimed(std::move(rows));
       lock.lock();
       if (more) dirty = true;  // a full claim: more rows may be due
+    }
+  }
+
+  // Status reports that never found their reply (see OutboxStore) would stay
+  // for good; a day after they came they are deleted.
+  void forget_old_statuses(std::int64_t now) {
+    int forgotten = 0;
+    auto st = on_writer([&](store::OutboxStore& s) {
+      auto n = s.forget_statuses_before(now - options.status_wait.count());
+      if (!n.ok()) return core::Status(n.error());
+      forgotten = *n;
+      return core::ok_status();
+    });
+    if (!st.ok()) {
+      log->warn("deleting old status reports failed: {}; trying again later", st.error().message);
+    } else if (forgotten > 0) {
+      log->info("deleted {} status report(s) older than {} s whose reply vaxbot does not know",
+                forgotten, options.status_wait.count() / 1000);
     }
   }
 

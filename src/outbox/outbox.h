@@ -74,6 +74,10 @@ struct OutboxOptions {
   std::chrono::milliseconds maintenance_wait{60000};
   std::chrono::milliseconds max_age{24LL * 3600 * 1000};  // then a reply is not worth sending
   std::chrono::milliseconds window{24LL * 3600 * 1000};   // Meta's customer service window
+  // A status report whose reply is not known (yet) waits this long, then is
+  // deleted; the dispatcher looks for such reports every status_sweep.
+  std::chrono::milliseconds status_wait{24LL * 3600 * 1000};
+  std::chrono::milliseconds status_sweep{10 * 60 * 1000};
   // Claiming.
   std::size_t max_in_memory = 4096;
   std::size_t claim_batch = 512;

@@ -31,7 +31,8 @@ int rank(const std::string& state) {
 
 struct OutboxStore::Impl {
   SQLite::Database& db;
-  SQLite::Statement claim, settle, line, requeue, stored_statuses, advance, known, forget, release;
+  SQLite::Statement claim, settle, line, requeue, stored_statuses, advance, known, forget, release,
+      forget_before;
 
   explicit Impl(SQLite::Database& connection)
       : db(connection),
@@ -57,7 +58,8 @@ struct OutboxStore::Impl {
                         kRank + " < ?5"),
         known(db, "SELECT 1 FROM messages WHERE wamid_key = ?1 AND wamid = ?2 AND outbound = 1"),
         forget(db, "DELETE FROM statuses WHERE message_id = ?"),
-        release(db, "UPDATE outbox SET status = 'queued' WHERE status = 'sending'") {}
+        release(db, "UPDATE outbox SET status = 'queued' WHERE status = 'sending'"),
+        forget_before(db, "DELETE FROM statuses WHERE received_at < ?") {}
 
   void apply(const std::string& wamid, const std::string& state, const std::string& error) {
     const int r = rank(state);
@@ -205,6 +207,16 @@ core::Result<int> OutboxStore::release_all_claimed() {
     return impl_->release.exec();
   } catch (const std::exception& e) {
     return failure(e, "release claimed replies");
+  }
+}
+
+core::Result<int> OutboxStore::forget_statuses_before(std::int64_t before_ms) {
+  try {
+    impl_->forget_before.reset();
+    impl_->forget_before.bind(1, before_ms);
+    return impl_->forget_before.exec();
+  } catch (const std::exception& e) {
+    return failure(e, "forget old status reports");
   }
 }
 

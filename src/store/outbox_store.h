@@ -13,7 +13,8 @@
 // A status that arrives before the send's answer waits in the statuses table
 // and is applied when the answer is recorded; once a report is applied to its
 // reply's line, its statuses row is deleted (three reports a reply would
-// otherwise stay for good). Support staff see what became of every reply in
+// otherwise stay for good); a report whose reply never becomes known is
+// deleted after a day (Outbox does it). Support staff see what became of every reply in
 // the transcript view.
 //
 // Every method must run inside a transaction on the writer's connection (the
@@ -80,6 +81,12 @@ class OutboxStore {
   // Rows left 'sending' (a crash, or a stop with sends unfinished) go back to
   // 'queued'. Returns how many.
   core::Result<int> release_all_claimed();
+
+  // Deletes status reports received before `before_ms` that still wait for
+  // their reply: reports on messages vaxbot never sent (another app on the
+  // same number), or on a send whose answer a crash lost (the reply went again
+  // under a new wamid). Returns how many.
+  core::Result<int> forget_statuses_before(std::int64_t before_ms);
 
  private:
   struct Impl;
