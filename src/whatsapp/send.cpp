@@ -5,9 +5,9 @@
 #include <exception>
 #include <iterator>
 #include <limits>
-#include <nlohmann/json.hpp>
 
 #include "core/json.h"
+#include "whatsapp/json_read.h"
 
 namespace vaxbot::whatsapp {
 namespace {
@@ -56,52 +56,42 @@ std::string capped(std::string s) {
   return s;
 }
 
-std::string string_at(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? capped(it->get<std::string>()) : std::string();
-}
-
 ApiAnswer parse_answer_json(int http_status, std::string_view body) {
-  using nlohmann::json;
+  using namespace json_read;
   ApiAnswer answer;
-  const json root = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  Parser parser;
+  element root;
+  const bool parsed = parser.parse(body, root);
   if (http_status >= 200 && http_status < 300) {
-    if (root.is_object()) {
-      auto messages = root.find("messages");
-      if (messages != root.end() && messages->is_array() && !messages->empty() &&
-          messages->front().is_object()) {
-        std::string id = string_at(messages->front(), "id");
-        if (!id.empty()) {
-          answer.accepted = true;
-          answer.message_id = std::move(id);
-          return answer;
-        }
-      }
-      auto success = root.find("success");
-      if (success != root.end() && success->is_boolean() && success->get<bool>()) {
+    element first;
+    if (parsed && !arr(root, "messages").at(0).get(first)) {
+      if (std::string id = str(first, "id"); !id.empty()) {
         answer.accepted = true;
+        answer.message_id = capped(std::move(id));
         return answer;
       }
+    }
+    bool success = false;
+    if (auto v = parsed ? member(root, "success") : std::nullopt; v && !v->get(success) && success) {
+      answer.accepted = true;
+      return answer;
     }
     answer.error.message = "unexpected answer";
     return answer;
   }
-  auto error = root.is_object() ? root.find("error") : root.end();
-  if (!root.is_object() || error == root.end() || !error->is_object()) {
+  object error;
+  if (auto v = parsed ? member(root, "error") : std::nullopt; !v || v->get(error)) {
     answer.error.message = "HTTP " + std::to_string(http_status) + " without an error body";
     return answer;
   }
-  auto code = error->find("code");
-  if (code != error->end() && code->is_number_integer()) {
-    auto value = code->get<std::int64_t>();
-    if (value >= 0 && value <= std::numeric_limits<int>::max()) {
-      answer.error.code = static_cast<int>(value);
-    }
+  std::int64_t code = 0;
+  if (auto v = member(error, "code");
+      v && !v->get(code) && code >= 0 && code <= std::numeric_limits<int>::max()) {
+    answer.error.code = static_cast<int>(code);
   }
-  answer.error.message = string_at(*error, "message");
-  auto data = error->find("error_data");
-  if (data != error->end() && data->is_object()) answer.error.details = string_at(*data, "details");
-  answer.error.trace_id = string_at(*error, "fbtrace_id");
+  answer.error.message = capped(str(error, "message"));
+  answer.error.details = capped(str(obj(error, "error_data"), "details"));
+  answer.error.trace_id = capped(str(error, "fbtrace_id"));
   return answer;
 }
 
