@@ -1,6 +1,9 @@
 // whatsapp/: signatures and the webhook parser, one fixture file per case.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "support.h"
 #include "whatsapp/signature.h"
 #include "whatsapp/webhook.h"
@@ -309,6 +312,34 @@ TEST_SUITE("whatsapp webhook parser") {
     REQUIRE(no_entry.ok());
     REQUIRE(no_entry->events.size() == 1);
     CHECK(unusable(*no_entry, 0).reason == "payload without an entry array");
+  }
+
+  TEST_CASE("parsers are shared safely: 8 threads reading small and large batches at once") {
+    // Parsers come from a pool (whatsapp/json_read.h); batches above its size
+    // limit get a parser of their own. Each thread must read only its own body.
+    std::atomic<int> wrong{0}, read{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 40; ++i) {
+          std::vector<std::string> ids;
+          const int n = i % 8 == 0 ? 400 : 1 + i % 3;  // 400 messages: ~120 KB, above the limit
+          for (int k = 0; k < n; ++k)
+            ids.push_back("wamid.T" + std::to_string(t) + "-" + std::to_string(i) + "-" +
+                          std::to_string(k));
+          auto w = whatsapp::parse_webhook(test::text_webhook(ids));
+          bool same = w.ok() && w->events.size() == ids.size();
+          for (std::size_t k = 0; same && k < ids.size(); ++k) {
+            const auto* m = std::get_if<core::InboundMessage>(&w->events[k]);
+            same = m != nullptr && m->id == ids[k];
+          }
+          ++(same ? read : wrong);
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(wrong.load() == 0);
+    CHECK(read.load() == 8 * 40);
   }
 
   TEST_CASE("a batch of 1,000 messages yields 1,000 events in order") {

@@ -3,11 +3,13 @@
 // where building an nlohmann tree took 95,000 (callgrind,
 // text_first_dose_date.json), and every webhook and every send is read.
 //
-// Parser: one simdjson parser per thread keeps its buffers between documents;
-// a document above kKeptBytes gets a parser of its own, so a rare large batch
-// does not leave every thread holding buffers its size. The elements parse()
-// gives live as long as the Parser object and until the next parse() on the
-// same thread: read one document before parsing another.
+// Parser: simdjson's parsers keep their buffers (about 14 bytes per byte of
+// the largest document they read), so they are pooled, not made per document
+// nor kept per thread (serve runs hundreds of HTTP threads): a Parser takes one
+// from the pool and gives it back when destroyed; the pool keeps at most
+// kPooled, and only those sized for documents up to kPooledBytes (a rare large
+// batch gets a parser that is then freed). The elements parse() gives live as
+// long as the Parser and until its next parse().
 //
 // The readers never throw: a missing key or a value of the wrong type reads as
 // empty (string, object, array), nullopt or 0, and the caller decides what
@@ -17,6 +19,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <simdjson.h>
 #include <string>
@@ -30,16 +33,17 @@ using simdjson::dom::object;
 
 class Parser {
  public:
-  static constexpr std::size_t kKeptBytes = 256 * 1024;
+  static constexpr std::size_t kPooled = 16;
+  static constexpr std::size_t kPooledBytes = 64 * 1024;
+  Parser();
+  ~Parser();
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
   // False when `text` is not JSON (or not UTF-8).
-  bool parse(std::string_view text, element& root) {
-    thread_local simdjson::dom::parser kept;
-    simdjson::dom::parser& p = text.size() <= kKeptBytes ? kept : own_.emplace();
-    return !p.parse(text.data(), text.size()).get(root);
-  }
+  bool parse(std::string_view text, element& root);
 
  private:
-  std::optional<simdjson::dom::parser> own_;
+  std::unique_ptr<simdjson::dom::parser> parser_;
 };
 
 // An empty array and an empty object, for readers that find nothing.
