@@ -1,13 +1,8 @@
 // store/: schema, de-duplication, retention, and the group-commit writer under faults.
 #include <doctest/doctest.h>
 
-#include <pthread.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <condition_variable>
 #include <future>
-#include <thread>
 
 #include "store/checkpointer.h"
 #include "store/conversation_store.h"
@@ -437,41 +432,6 @@ TEST_SUITE("store writer") {
 }
 
 TEST_SUITE("store writer tasks") {
-  TEST_CASE("the writer thread is named and runs at the nice it asks for, when it may") {
-    // Whether this process may lower a nice value (root, CAP_SYS_NICE): try on a thread of its own.
-    bool may_raise = false;
-    std::thread([&] {
-      may_raise = setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -1) == 0;
-    }).join();
-    const int base = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
-    for (int nice : {-10, 0, 5}) {
-      CAPTURE(nice);
-      test::TempDir dir;
-      core::Registry metrics;
-      core::SystemClock clock;
-      store::WriterOptions options;
-      options.nice = nice;
-      store::Writer writer(open_db(dir.file("n.db")), clock, metrics, options);
-      int seen = 99;
-      char name[32] = {};
-      REQUIRE(writer
-                  .run(
-                      [&](store::Database&) {
-                        seen = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
-                        pthread_getname_np(pthread_self(), name, sizeof name);
-                        return core::ok_status();
-                      },
-                      10s)
-                  .ok());
-      CHECK(std::string(name) == "vaxbot-writer");
-      if (nice == 0 || (nice < base && !may_raise)) {
-        CHECK(seen == base);  // left as it was
-      } else {
-        CHECK(seen == nice);
-      }
-    }
-  }
-
   TEST_CASE("a task commits with the batch; a failing task keeps nothing and fails alone") {
     test::TempDir dir;
     core::Registry metrics;

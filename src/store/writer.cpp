@@ -1,11 +1,5 @@
 #include "store/writer.h"
 
-#include <pthread.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <future>
 
 #include "core/log.h"
@@ -32,19 +26,6 @@ constexpr std::int64_t kStuckAfterMs = 30 * 1000;
 // With nothing queued the writer still wakes this often (a WAL truncation
 // asked for while it sleeps waits at most this long).
 constexpr auto kIdleWake = std::chrono::seconds(60);
-
-// Ack-paced surge, 2 cores, 3 alternated runs: 884 bookings/s at nice 0 (the
-// writer thread got 0.54 of a core), 975 at -10 (0.63).
-void raise_priority(int nice, spdlog::logger& log) {
-  pthread_setname_np(pthread_self(), "vaxbot-writer");
-  if (nice == 0) return;
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) == 0) {
-    log.info("writer thread at nice {}", nice);
-  } else {
-    log.info("writer thread at normal priority: nice {} needs root or CAP_SYS_NICE ({})", nice,
-             std::strerror(errno));
-  }
-}
 
 }  // namespace
 
@@ -164,7 +145,6 @@ void Writer::committed(const std::vector<std::string>& new_message_ids) {
 
 void Writer::run() {
   auto log = core::logger("store");
-  raise_priority(options_.nice, *log);
   std::vector<std::shared_ptr<Job>> batch;
   for (;;) {
     std::size_t events = 0;

@@ -31,12 +31,6 @@
 // time, the commit listener (if set) is called on the writer thread with their
 // ids, before the submitters are woken: the sender wakes on it. It must be quick.
 //
-// The writer is vaxbot's one serial stage, and under a surge hundreds of HTTP
-// threads compete with it for the cores. It raises its own scheduling priority
-// (nice, WriterOptions::nice, default -10) when the process may (root or
-// CAP_SYS_NICE), and logs once when it may not; the writer thread is named
-// "vaxbot-writer".
-//
 // submit(), run() and pending_events()/healthy() are thread-safe. stop() (also run
 // by the destructor) refuses new submissions, commits what is queued, and joins.
 #pragma once
@@ -63,7 +57,6 @@ namespace vaxbot::store {
 struct WriterOptions {
   std::size_t queue_capacity = 65536;  // events queued or in the transaction being committed
   std::size_t max_batch = 4096;        // events per transaction (a larger submission goes alone)
-  int nice = -10;                      // the writer thread's nice value; 0: left as it is
 };
 
 struct Receipt {
