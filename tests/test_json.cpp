@@ -50,14 +50,16 @@ TEST_SUITE("core json") {
       std::string in, expected;
     };
     for (const Case& c : std::vector<Case>{
-             {"a\xff" "b", "a" + fffd + "b"},                   // never valid
-             {"\xC0\xAF", fffd + fffd},                         // overlong '/'
-             {"\xE0\x80\xAF", fffd + fffd + fffd},              // overlong, 3 bytes
-             {"\xED\xA0\x80", fffd + fffd + fffd},              // a UTF-16 surrogate
+             {"a\xff"
+              "b",
+              "a" + fffd + "b"},                               // never valid
+             {"\xC0\xAF", fffd + fffd},                        // overlong '/'
+             {"\xE0\x80\xAF", fffd + fffd + fffd},             // overlong, 3 bytes
+             {"\xED\xA0\x80", fffd + fffd + fffd},             // a UTF-16 surrogate
              {"\xF4\x90\x80\x80", fffd + fffd + fffd + fffd},  // above U+10FFFF
-             {"\xE0\xA4", fffd + fffd},                         // cut short at the end
-             {"\xE0\xA4\xB8", "\xE0\xA4\xB8"},                  // स, whole
-             {"\xF0\x9F\x98\x80!", "\xF0\x9F\x98\x80!"},        // 😀, whole
+             {"\xE0\xA4", fffd + fffd},                        // cut short at the end
+             {"\xE0\xA4\xB8", "\xE0\xA4\xB8"},                 // स, whole
+             {"\xF0\x9F\x98\x80!", "\xF0\x9F\x98\x80!"},       // 😀, whole
          }) {
       CAPTURE(c.in);
       CHECK(json::parse(written(c.in)).get<std::string>() == c.expected);
@@ -82,7 +84,8 @@ TEST_SUITE("core json") {
             break;
           }
           case 2:
-            booking::text::append_utf8(s, static_cast<char32_t>(0x0900 + rng() % 0x100));  // Devanagari and Bengali
+            booking::text::append_utf8(
+                s, static_cast<char32_t>(0x0900 + rng() % 0x100));  // Devanagari and Bengali
             break;
           default:
             if (rng() % 8 == 0) s += static_cast<char>(0x80 + rng() % 128);

@@ -590,8 +590,8 @@ TEST_SUITE("outbox") {
           {"wamid.OTHER_APP", 49h}, {"wamid.CRASH_LOST", 25h}, {"wamid.JUST_NOW", 1min}};
       for (const auto& [id, age] : reports) {
         db.exec("INSERT INTO statuses (message_id, state, received_at) VALUES ('" + id +
-                "', 'delivered', " +
-                std::to_string(now - std::chrono::milliseconds(age).count()) + ")");
+                "', 'delivered', " + std::to_string(now - std::chrono::milliseconds(age).count()) +
+                ")");
       }
     }
     h.resident("919500000001");

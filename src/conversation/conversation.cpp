@@ -2,9 +2,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <simdjson.h>
 
 #include <fstream>
-#include <simdjson.h>
 #include <sstream>
 
 #include "booking/civil_date.h"

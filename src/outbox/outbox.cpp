@@ -116,9 +116,9 @@ struct Outbox::Impl {
   std::unordered_map<std::string, Lane> lanes;
   RecipientPacer pacer;
   std::uint64_t next_seq = 1;
-  std::size_t claimed = 0;   // rows claimed and not yet recorded
-  std::size_t receipts = 0;  // read receipts held
-  bool dirty = true;         // rows may be waiting to be claimed
+  std::size_t claimed = 0;                // rows claimed and not yet recorded
+  std::size_t receipts = 0;               // read receipts held
+  bool dirty = true;                      // rows may be waiting to be claimed
   std::int64_t next_status_sweep_ms = 0;  // dispatcher only
   bool stop_claiming = false, stop_sending = false, stop_recording = false;
   std::vector<store::SendResult> results;

@@ -1,10 +1,9 @@
 #include "store/database.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-
-#include <mutex>
 #include <sqlite3.h>
 
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"

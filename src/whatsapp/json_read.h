@@ -16,12 +16,13 @@
 // that means.
 #pragma once
 
+#include <simdjson.h>
+
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <optional>
-#include <simdjson.h>
 #include <string>
 #include <string_view>
 

@@ -72,7 +72,8 @@ ApiAnswer parse_answer_json(int http_status, std::string_view body) {
       }
     }
     bool success = false;
-    if (auto v = parsed ? member(root, "success") : std::nullopt; v && !v->get(success) && success) {
+    if (auto v = parsed ? member(root, "success") : std::nullopt;
+        v && !v->get(success) && success) {
       answer.accepted = true;
       return answer;
     }
