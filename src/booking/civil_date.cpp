@@ -22,6 +22,22 @@ void append_padded(std::string& out, std::int64_t value, int width) {
   out += digits;
 }
 
+// Three fields, each zero-padded to its width, with `sep` between them.
+struct Field {
+  std::int64_t value;
+  int width;
+};
+std::string joined(Field a, Field b, Field c, char sep) {
+  std::string out;
+  out.reserve(10);
+  append_padded(out, a.value, a.width);
+  out.push_back(sep);
+  append_padded(out, b.value, b.width);
+  out.push_back(sep);
+  append_padded(out, c.value, c.width);
+  return out;
+}
+
 }  // namespace
 
 const char* to_string(Weekday day) {
@@ -120,14 +136,7 @@ Weekday weekday(CivilDate date) {
 }
 
 std::string to_iso(CivilDate date) {
-  std::string out;
-  out.reserve(10);
-  append_padded(out, date.year, 4);
-  out.push_back('-');
-  append_padded(out, date.month, 2);
-  out.push_back('-');
-  append_padded(out, date.day, 2);
-  return out;
+  return joined({date.year, 4}, {date.month, 2}, {date.day, 2}, '-');
 }
 
 core::Result<CivilDate> parse_iso(std::string_view text) {
@@ -153,14 +162,7 @@ core::Result<CivilDate> parse_iso(std::string_view text) {
 }
 
 std::string to_ddmmyyyy(CivilDate d) {
-  std::string out;
-  out.reserve(10);
-  append_padded(out, d.day, 2);
-  out.push_back('/');
-  append_padded(out, d.month, 2);
-  out.push_back('/');
-  append_padded(out, d.year, 4);
-  return out;
+  return joined({d.day, 2}, {d.month, 2}, {d.year, 4}, '/');
 }
 
 CivilDate local_date(std::int64_t now_ms, int utc_offset_minutes) {
